@@ -1,0 +1,119 @@
+using System.Collections.Concurrent;
+
+namespace NodeImager.SelfAssembly.Tests.Simulation;
+
+/// <summary>
+/// A simulated node's root file system: an overlay whose lower layers are the simulator layer (curl, fuser) and the
+/// shared trixie chroot, whose upper layer is this node's alone, so nodes never see each other's files. /proc and
+/// /dev are mounted, and the cluster-wide directory (what the API server would know) is bind-mounted at
+/// /run/sim-cluster. Dispose unmounts everything, also after failures; a process-exit hook unmounts what a crashed
+/// test run left behind.
+/// </summary>
+public sealed class NodeRoot : IAsyncDisposable
+{
+    public const string SharedMountPoint = "/run/sim-cluster";
+
+    private static readonly ConcurrentDictionary<string, NodeRoot> Mounted = new();
+    private readonly List<string> mounts = [];
+    private readonly string baseDirectory;
+
+    static NodeRoot() => AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+    {
+        foreach (var root in Mounted.Values)
+        {
+            root.UnmountAll(lazy: true);
+        }
+    };
+
+    private NodeRoot(string baseDirectory)
+    {
+        this.baseDirectory = baseDirectory;
+        Path = System.IO.Path.Combine(baseDirectory, "root");
+    }
+
+    /// <summary>The merged root on the host (what chroot gets).</summary>
+    public string Path { get; }
+
+    /// <summary>Only what this node wrote (the overlay's upper directory).</summary>
+    public string UpperPath => System.IO.Path.Combine(baseDirectory, "upper");
+
+    public static string ChrootPath => Environment.GetEnvironmentVariable("NODEIMAGER_CHROOT") is { Length: > 0 } p ? p : "/var/cache/nodeimager/trixie";
+
+    public static async Task<NodeRoot> MountAsync(string name, string sharedDirectory, string layer, CancellationToken cancellationToken = default)
+    {
+        var baseDirectory = Directory.CreateTempSubdirectory($"nodeimager-sim-{name}-").FullName;
+        var root = new NodeRoot(baseDirectory);
+        try
+        {
+            Directory.CreateDirectory(root.UpperPath);
+            Directory.CreateDirectory(System.IO.Path.Combine(baseDirectory, "work"));
+            Directory.CreateDirectory(root.Path);
+            await root.MountAsync(root.Path, ["-t", "overlay", "overlay", "-o", $"lowerdir={layer}:{ChrootPath},upperdir={root.UpperPath},workdir={System.IO.Path.Combine(baseDirectory, "work")}", root.Path], cancellationToken);
+            Mounted[baseDirectory] = root;
+            await root.MountAsync(root.HostPath("/proc"), ["-t", "proc", "proc", root.HostPath("/proc")], cancellationToken);
+            await root.MountAsync(root.HostPath("/dev"), ["--bind", "/dev", root.HostPath("/dev")], cancellationToken);
+            Directory.CreateDirectory(root.HostPath(SharedMountPoint));
+            await root.MountAsync(root.HostPath(SharedMountPoint), ["--bind", sharedDirectory, root.HostPath(SharedMountPoint)], cancellationToken);
+            return root;
+        }
+        catch
+        {
+            await root.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The host path of a path inside the node.</summary>
+    public string HostPath(string nodePath) => System.IO.Path.Combine(Path, nodePath.TrimStart('/'));
+
+    public string? ReadFile(string nodePath) => File.Exists(HostPath(nodePath)) ? File.ReadAllText(HostPath(nodePath)) : null;
+
+    public ValueTask DisposeAsync()
+    {
+        UnmountAll(lazy: false);
+        Mounted.TryRemove(baseDirectory, out _);
+        try
+        {
+            if (mounts.Count == 0)
+            {
+                Directory.Delete(baseDirectory, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+            // Left for inspection; a mount that would not go away keeps the directory busy.
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task MountAsync(string target, string[] args, CancellationToken cancellationToken)
+    {
+        (await HostCommand.RunAsync("mount", args, cancellationToken)).EnsureSuccess($"mount {string.Join(' ', args)}");
+        lock (mounts)
+        {
+            mounts.Add(target);
+        }
+    }
+
+    private void UnmountAll(bool lazy)
+    {
+        lock (mounts)
+        {
+            for (var i = mounts.Count - 1; i >= 0; i--)
+            {
+                var result = HostCommand.RunAsync("umount", mounts[i]).GetAwaiter().GetResult();
+                if (result.ExitCode != 0)
+                {
+                    // Busy (a process still inside): detach it now, the kernel frees it when the last user goes.
+                    result = HostCommand.RunAsync("umount", "-l", mounts[i]).GetAwaiter().GetResult();
+                }
+
+                if (result.ExitCode == 0 || lazy)
+                {
+                    mounts.RemoveAt(i);
+                }
+            }
+        }
+    }
+}

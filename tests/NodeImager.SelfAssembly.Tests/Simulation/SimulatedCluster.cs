@@ -1,0 +1,329 @@
+using System.Globalization;
+using Amazon.EC2;
+using Amazon.EC2.Model;
+using Amazon.Runtime;
+using Amazon.SecurityToken;
+using Amazon.SecurityToken.Model;
+using NodeImager.Aws.Tests.Support;
+using NodeImager.Core.Model;
+
+namespace NodeImager.SelfAssembly.Tests.Simulation;
+
+/// <summary>What the stand-ins expect of the cluster (from the ClusterSpec the test rendered), and how they behave.</summary>
+public sealed record SimulationSettings
+{
+    public required Cidr PodCidr { get; init; }
+
+    public Cidr? ServiceCidr { get; init; }
+
+    public KubernetesRelease Release { get; init; } = KubernetesReleases.Newest;
+
+    /// <summary>apt-cache madison offers patches 0..NewestPatch of the minor.</summary>
+    public int NewestPatch { get; init; } = 2;
+
+    public string ContainerdVersion { get; init; } = "2.1.5";
+
+    /// <summary>Per role, the stand-in operations that fail (e.g. "kubeadm-init").</summary>
+    public IReadOnlyDictionary<NodeRole, string> Failures { get; init; } = new Dictionary<NodeRole, string>();
+
+    /// <summary>SIM_DELAY_* seconds per stand-in operation (zero in tests; realistic in the benchmark).</summary>
+    public IReadOnlyDictionary<string, double> Delays { get; init; } = new Dictionary<string, double>();
+
+    public static SimulationSettings For(ClusterSpec spec) => new()
+    {
+        PodCidr = spec.PodCidr,
+        ServiceCidr = spec.ServiceCidr,
+        Release = spec.KubernetesVersion.Release,
+        NewestPatch = spec.KubernetesVersion.Patch is { } p ? Math.Max(p, 2) : 2,
+    };
+}
+
+/// <summary>
+/// The instances the emulator reports for one cluster (by tag nodeimager:cluster), each attached to a simulated
+/// node that runs the instance's real user-data. Nodes boot when the test says so (all at once, or workers long
+/// before the master); the cluster-wide directory stands for what the API server would know, and its clock can be
+/// moved forward to make tokens age.
+/// </summary>
+public sealed class SimulatedCluster : IAsyncDisposable
+{
+    private static readonly Lazy<Task<string>> Layer = new(async () =>
+        (await HostCommand.RunAsync(System.IO.Path.Combine(Emulator.RepositoryRoot, "tests", "tools", "sim", "layer.sh"))).EnsureSuccess("tests/tools/sim/layer.sh").Output.Trim().Split('\n')[^1]);
+
+    private readonly List<SimulatedNode> nodes = [];
+    private readonly CancellationTokenSource running = new();
+
+    private SimulatedCluster(string name, string sharedDirectory, Emulator emulator)
+    {
+        Name = name;
+        SharedDirectory = sharedDirectory;
+        Emulator = emulator;
+    }
+
+    public string Name { get; }
+
+    /// <summary>The cluster-wide directory (/run/sim-cluster in every node): tokens, CA, endpoint, clock offset.</summary>
+    public string SharedDirectory { get; }
+
+    public Emulator Emulator { get; }
+
+    public IReadOnlyList<SimulatedNode> Nodes => nodes;
+
+    public SimulatedNode Master => nodes.Single(n => n.Role == NodeRole.Master);
+
+    public IReadOnlyList<SimulatedNode> Workers => [.. nodes.Where(n => n.Role == NodeRole.Worker)];
+
+    public static string StandInSource => System.IO.Path.Combine(Emulator.RepositoryRoot, "tests", "tools", "sim");
+
+    /// <summary>Finds the cluster's running instances and prepares a node for each (nothing boots yet).</summary>
+    public static async Task<SimulatedCluster> AttachAsync(Emulator emulator, string name, SimulationSettings settings, CancellationToken cancellationToken = default)
+    {
+        var layer = await Layer.Value;
+        var shared = Directory.CreateTempSubdirectory($"nodeimager-sim-cluster-{name}-").FullName;
+        var cluster = new SimulatedCluster(name, shared, emulator);
+        try
+        {
+            foreach (var instance in await DescribeAsync(emulator, name, cancellationToken))
+            {
+                cluster.nodes.Add(await cluster.PrepareNodeAsync(instance, settings, layer, cancellationToken));
+            }
+
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Prepares nodes for instances launched after the cluster was attached (a worker added later).</summary>
+    public async Task<IReadOnlyList<SimulatedNode>> AttachNewAsync(SimulationSettings settings, CancellationToken cancellationToken = default)
+    {
+        var known = nodes.Select(n => n.InstanceId).ToHashSet();
+        var added = new List<SimulatedNode>();
+        foreach (var instance in (await DescribeAsync(Emulator, Name, cancellationToken)).Where(i => !known.Contains(i.InstanceId)))
+        {
+            var node = await PrepareNodeAsync(instance, settings, await Layer.Value, cancellationToken);
+            nodes.Add(node);
+            added.Add(node);
+        }
+
+        return added;
+    }
+
+    public void Boot(IEnumerable<SimulatedNode> which)
+    {
+        foreach (var node in which)
+        {
+            node.Boot(running.Token);
+        }
+    }
+
+    public void BootAll() => Boot(nodes.Where(n => !n.Booted));
+
+    /// <summary>Waits until every booted node's cloud-init run has ended.</summary>
+    public async Task WaitAsync(TimeSpan timeout)
+    {
+        var all = Task.WhenAll(nodes.Where(n => n.Booted).Select(n => n.Finished));
+        await all.WaitAsync(timeout);
+    }
+
+    /// <summary>Moves the cluster's clock (what token expiry is checked against) forward.</summary>
+    public void AdvanceClock(TimeSpan by)
+    {
+        var path = System.IO.Path.Combine(SharedDirectory, "clock-offset");
+        var current = File.Exists(path) ? long.Parse(File.ReadAllText(path).Trim(), CultureInfo.InvariantCulture) : 0;
+        File.WriteAllText(path, (current + (long)by.TotalSeconds).ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>What the master's kubeadm recorded per joined worker: endpoint, token, CA hash.</summary>
+    public IReadOnlyDictionary<string, System.Text.Json.JsonElement> Joins =>
+        Directory.Exists(System.IO.Path.Combine(SharedDirectory, "joined"))
+            ? Directory.EnumerateFiles(System.IO.Path.Combine(SharedDirectory, "joined")).ToDictionary(f => System.IO.Path.GetFileName(f), f => System.Text.Json.JsonDocument.Parse(File.ReadAllText(f)).RootElement.Clone())
+            : new Dictionary<string, System.Text.Json.JsonElement>();
+
+    /// <summary>Bootstrap tokens the master created (token -> expiry, Unix seconds on the simulated clock).</summary>
+    public IReadOnlyDictionary<string, long> Tokens =>
+        Directory.Exists(System.IO.Path.Combine(SharedDirectory, "tokens"))
+            ? Directory.EnumerateFiles(System.IO.Path.Combine(SharedDirectory, "tokens")).Select(f => System.Text.Json.JsonDocument.Parse(File.ReadAllText(f)).RootElement).ToDictionary(e => e.GetProperty("token").GetString()!, e => e.GetProperty("expires").GetInt64())
+            : new Dictionary<string, long>();
+
+    public async ValueTask DisposeAsync()
+    {
+        await running.CancelAsync();
+        var errors = new List<Exception>();
+        foreach (var node in nodes)
+        {
+            try
+            {
+                await node.DisposeAsync();
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException)
+            {
+                errors.Add(e);
+            }
+        }
+
+        running.Dispose();
+        try
+        {
+            Directory.Delete(SharedDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new AggregateException("simulated nodes did not shut down cleanly", errors);
+        }
+    }
+
+    private sealed record LaunchedInstance(string InstanceId, NodeRole Role, string PrivateIp, string? PublicIp, string AvailabilityZone, string InstanceProfileArn);
+
+    private static AmazonEC2Client Ec2(Emulator emulator) =>
+        new(new BasicAWSCredentials(Emulator.AccessKey, Emulator.SecretKey), new AmazonEC2Config { ServiceURL = emulator.Endpoint, AuthenticationRegion = Emulator.Region });
+
+    private static async Task<List<LaunchedInstance>> DescribeAsync(Emulator emulator, string name, CancellationToken cancellationToken)
+    {
+        using var ec2 = Ec2(emulator);
+        var response = await ec2.DescribeInstancesAsync(new DescribeInstancesRequest
+        {
+            Filters =
+            [
+                new Filter { Name = "tag:" + ClusterNaming.ClusterTag, Values = [name] },
+                new Filter { Name = "instance-state-name", Values = ["pending", "running"] },
+            ],
+        }, cancellationToken);
+        var instances = new List<LaunchedInstance>();
+        foreach (var instance in (response.Reservations ?? []).SelectMany(r => r.Instances ?? []))
+        {
+            var roleTag = instance.Tags?.FirstOrDefault(t => t.Key == ClusterNaming.RoleTag)?.Value;
+            var role = roleTag switch
+            {
+                "master" => NodeRole.Master,
+                "worker" => NodeRole.Worker,
+                _ => throw new InvalidOperationException($"{instance.InstanceId} has {ClusterNaming.RoleTag}={roleTag ?? "<none>"}; the simulator runs masters and workers"),
+            };
+            var profile = instance.IamInstanceProfile?.Arn ?? throw new InvalidOperationException($"{instance.InstanceId} has no instance profile: its node could not call SSM");
+            instances.Add(new LaunchedInstance(instance.InstanceId, role, instance.PrivateIpAddress, instance.PublicIpAddress, instance.Placement?.AvailabilityZone ?? Emulator.Region + "a", profile));
+        }
+
+        return [.. instances.OrderBy(i => i.Role).ThenBy(i => i.InstanceId, StringComparer.Ordinal)];
+    }
+
+    private async Task<SimulatedNode> PrepareNodeAsync(LaunchedInstance instance, SimulationSettings settings, string layer, CancellationToken cancellationToken)
+    {
+        using var ec2 = Ec2(Emulator);
+        var attribute = await ec2.DescribeInstanceAttributeAsync(new DescribeInstanceAttributeRequest { InstanceId = instance.InstanceId, Attribute = InstanceAttributeName.UserData }, cancellationToken);
+        var userData = Convert.FromBase64String(attribute.InstanceAttribute?.UserData ?? throw new InvalidOperationException($"{instance.InstanceId} has no user-data"));
+
+        // The role behind the instance profile, found the way EC2 would: through IAM.
+        var profileName = instance.InstanceProfileArn.Split('/')[^1];
+        using var profile = await Emulator.AwsCliAsync("iam", "get-instance-profile", "--instance-profile-name", profileName);
+        var role = profile.RootElement.GetProperty("InstanceProfile").GetProperty("Roles")[0];
+        var roleName = role.GetProperty("RoleName").GetString()!;
+        var roleArn = role.GetProperty("Arn").GetString()!;
+
+        var metadata = new InstanceMetadata(instance.InstanceId, instance.PrivateIp, instance.PublicIp, Emulator.Region, instance.AvailabilityZone, roleName, instance.InstanceProfileArn, userData);
+        var root = await NodeRoot.MountAsync(instance.InstanceId, SharedDirectory, layer, cancellationToken);
+        try
+        {
+            InstallStandIns(root, instance, metadata, settings);
+            var credentials = new RoleSession(Emulator, roleArn, instance.InstanceId);
+            var imds = new InstanceMetadataService(metadata, credentials.GetAsync);
+            var environment = new Dictionary<string, string>
+            {
+                ["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = imds.Endpoint,
+                ["AWS_ENDPOINT_URL"] = Emulator.Endpoint,
+            };
+            return new SimulatedNode(instance.InstanceId, instance.Role, metadata, root, imds, new CloudInitRunner(root, environment));
+        }
+        catch
+        {
+            await root.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static void InstallStandIns(NodeRoot root, LaunchedInstance instance, InstanceMetadata metadata, SimulationSettings settings)
+    {
+        var sbin = root.HostPath("/usr/local/sbin");
+        var lib = root.HostPath("/usr/local/lib/sim");
+        Directory.CreateDirectory(sbin);
+        Directory.CreateDirectory(System.IO.Path.Combine(lib, "fixtures"));
+        foreach (var file in Directory.EnumerateFiles(System.IO.Path.Combine(StandInSource, "standins")))
+        {
+            var name = System.IO.Path.GetFileName(file);
+            var target = name is "standin.sh" or "kubeadm.py" ? System.IO.Path.Combine(lib, name) : System.IO.Path.Combine(sbin, name);
+            File.Copy(file, target, overwrite: true);
+        }
+
+        foreach (var file in Directory.EnumerateFiles(System.IO.Path.Combine(StandInSource, "fixtures")))
+        {
+            File.Copy(file, System.IO.Path.Combine(lib, "fixtures", System.IO.Path.GetFileName(file)), overwrite: true);
+        }
+
+        // The node is an Ubuntu LTS machine as far as its scripts can tell.
+        foreach (var path in (string[])["/etc/os-release", "/usr/lib/os-release"])
+        {
+            File.Delete(root.HostPath(path));
+            File.Copy(System.IO.Path.Combine(StandInSource, "fixtures", "os-release"), root.HostPath(path));
+        }
+
+        File.WriteAllText(root.HostPath("/etc/hostname"), metadata.Hostname + "\n");
+        Directory.CreateDirectory(root.HostPath("/var/log"));
+        Directory.CreateDirectory(root.HostPath("/etc/sim"));
+
+        var values = new Dictionary<string, string>
+        {
+            ["SIM_INSTANCE_ID"] = instance.InstanceId,
+            ["SIM_ROLE"] = instance.Role.Name(),
+            ["SIM_PRIVATE_IP"] = instance.PrivateIp,
+            ["SIM_HOSTNAME"] = metadata.Hostname,
+            ["SIM_POD_CIDR"] = settings.PodCidr.ToString(),
+            ["SIM_SERVICE_CIDR"] = settings.ServiceCidr?.ToString() ?? string.Empty,
+            ["SIM_K8S_MINOR"] = settings.Release.Minor,
+            ["SIM_K8S_NEWEST_PATCH"] = settings.NewestPatch.ToString(CultureInfo.InvariantCulture),
+            ["SIM_PAUSE_IMAGE"] = settings.Release.PauseImage,
+            ["SIM_CONTAINERD_VERSION"] = settings.ContainerdVersion,
+            ["SIM_FLANNEL_VERSION"] = KubernetesReleases.FlannelVersion,
+            ["SIM_FAIL"] = settings.Failures.TryGetValue(instance.Role, out var fail) ? fail : string.Empty,
+        };
+        foreach (var (operation, seconds) in settings.Delays)
+        {
+            values["SIM_DELAY_" + operation.ToUpperInvariant().Replace('-', '_')] = seconds.ToString(CultureInfo.InvariantCulture);
+        }
+
+        File.WriteAllText(root.HostPath("/etc/sim/node.env"), SimulatedNode.SettingsFile(values));
+    }
+
+    /// <summary>The node role's temporary credentials from the emulator's STS (sts:AssumeRole), renewed before they
+    /// expire, as EC2 renews instance-profile credentials.</summary>
+    private sealed class RoleSession(Emulator emulator, string roleArn, string sessionName)
+    {
+        private readonly SemaphoreSlim gate = new(1, 1);
+        private RoleCredentials? current;
+
+        public async Task<RoleCredentials> GetAsync(CancellationToken cancellationToken)
+        {
+            await gate.WaitAsync(cancellationToken);
+            try
+            {
+                if (current is null || current.Expiration < DateTimeOffset.UtcNow.AddMinutes(15))
+                {
+                    using var sts = new AmazonSecurityTokenServiceClient(new BasicAWSCredentials(Emulator.AccessKey, Emulator.SecretKey), new AmazonSecurityTokenServiceConfig { ServiceURL = emulator.Endpoint, AuthenticationRegion = Emulator.Region });
+                    var response = await sts.AssumeRoleAsync(new AssumeRoleRequest { RoleArn = roleArn, RoleSessionName = sessionName, DurationSeconds = 3600 }, cancellationToken);
+                    var c = response.Credentials;
+                    current = new RoleCredentials(c.AccessKeyId, c.SecretAccessKey, c.SessionToken, c.Expiration is { } e ? new DateTimeOffset(e, TimeSpan.Zero) : DateTimeOffset.UtcNow.AddHours(1));
+                }
+
+                return current;
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }
+    }
+}
