@@ -210,21 +210,27 @@ public static partial class ClusterSpecLoader
         }
 
         var tags = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var child in root.GetSection(ConfigKeys.Tags.Path).GetChildren())
+        // Tag keys may contain ':' (the configuration's own separator), so read every leaf below "tags".
+        foreach (var (tagKey, tagValue) in root.GetSection(ConfigKeys.Tags.Path).AsEnumerable(makePathsRelative: true))
         {
-            var path = $"{ConfigKeys.Tags.Path}:{child.Key}";
-            var where = SourceOf(root, path);
-            if (child.Key.StartsWith("aws:", StringComparison.OrdinalIgnoreCase) || child.Key.StartsWith("nodeimager:", StringComparison.OrdinalIgnoreCase))
+            if (tagValue is null)
             {
-                problems.Add(new SpecProblem(path, child.Value, "tag keys starting with aws: or nodeimager: are reserved", where));
+                continue;
             }
-            else if (child.Key.Length is 0 or > 128 || (child.Value?.Length ?? 0) > 256)
+
+            var path = $"{ConfigKeys.Tags.Path}:{tagKey}";
+            var where = SourceOf(root, path);
+            if (tagKey.StartsWith("aws:", StringComparison.OrdinalIgnoreCase) || tagKey.StartsWith("nodeimager:", StringComparison.OrdinalIgnoreCase))
             {
-                problems.Add(new SpecProblem(path, child.Value, "tag keys must be 1-128 characters and values at most 256", where));
+                problems.Add(new SpecProblem(path, tagValue, "tag keys starting with aws: or nodeimager: are reserved", where));
+            }
+            else if (tagKey.Length is 0 or > 128 || tagValue.Length > 256)
+            {
+                problems.Add(new SpecProblem(path, tagValue, "tag keys must be 1-128 characters and values at most 256", where));
             }
             else
             {
-                tags[child.Key] = child.Value ?? string.Empty;
+                tags[tagKey] = tagValue;
             }
         }
 

@@ -47,6 +47,13 @@ public sealed class YamlConfigFile
             problems.Add(new SpecProblem("--config", path, $"not valid YAML at line {e.Start.Line}, column {e.Start.Column}: {Innermost(e).Message}", where));
             return file;
         }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet's scanner sometimes fails without a position; the last event it parsed gives one.
+            var (line, column) = LastGoodPosition(text);
+            problems.Add(new SpecProblem("--config", path, $"not valid YAML near line {line}, column {column}: {e.Message}", $"{path}:{line}:{column}"));
+            return file;
+        }
 
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
         {
@@ -155,6 +162,24 @@ public sealed class YamlConfigFile
     }
 
     private string At(YamlNode node) => $"{Path}:{node.Start.Line}:{node.Start.Column}";
+
+    private static (long Line, long Column) LastGoodPosition(string text)
+    {
+        var parser = new Parser(new StringReader(text));
+        Mark mark = Mark.Empty;
+        try
+        {
+            while (parser.MoveNext())
+            {
+                mark = parser.Current!.End;
+            }
+        }
+        catch (Exception e) when (e is YamlException or InvalidOperationException)
+        {
+        }
+
+        return (mark.Line, mark.Column);
+    }
 
     private static Exception Innermost(Exception e) => e.InnerException is null ? e : Innermost(e.InnerException);
 
