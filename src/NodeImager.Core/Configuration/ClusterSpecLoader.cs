@@ -180,7 +180,7 @@ public static partial class ClusterSpecLoader
 
         var docker = Bool(ConfigKeys.RuntimeDocker);
         var sandbox = Value(ConfigKeys.RuntimeSandboxImage).Trim();
-        if (sandbox.Length > 0 && !ImageReferencePattern().IsMatch(sandbox))
+        if (sandbox.Length > 0 && !ContainerImage.IsValidReference(sandbox))
         {
             Problem(ConfigKeys.RuntimeSandboxImage, "is not a container image reference like registry.k8s.io/pause:3.10.1");
         }
@@ -380,9 +380,6 @@ public static partial class ClusterSpecLoader
 
     [GeneratedRegex(@"^[a-z0-9][a-z0-9.-]{0,62}$")]
     private static partial Regex RecipeNamePattern();
-
-    [GeneratedRegex(@"^[a-z0-9]([a-z0-9._/-]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9._-]+)*(:[A-Za-z0-9._-]+)?(@sha256:[a-f0-9]{64})?$")]
-    private static partial Regex ImageReferencePattern();
 
     [GeneratedRegex(@"(\d{1,5})([smhd])")]
     private static partial Regex DurationPartPattern();

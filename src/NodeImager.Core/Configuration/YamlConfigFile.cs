@@ -97,7 +97,7 @@ public sealed class YamlConfigFile
             }
             else if (key is null)
             {
-                var suggestion = Suggest(path);
+                var suggestion = Spelling.Closest(path, ConfigKeys.All.Select(k => k.Path));
                 var hint = suggestion is null ? string.Empty : $"; did you mean '{suggestion}'?";
                 problems.Add(new SpecProblem(path, null, $"unknown key{hint} Known keys: {string.Join(", ", ConfigKeys.All.Select(k => k.Path))}", where));
             }
@@ -182,32 +182,4 @@ public sealed class YamlConfigFile
     }
 
     private static Exception Innermost(Exception e) => e.InnerException is null ? e : Innermost(e.InnerException);
-
-    /// <summary>The known key closest to a typo, if any is close.</summary>
-    internal static string? Suggest(string path)
-    {
-        var best = ConfigKeys.All
-            .Select(k => (k.Path, Distance: Distance(k.Path.ToLowerInvariant(), path.ToLowerInvariant())))
-            .OrderBy(x => x.Distance)
-            .First();
-        return best.Distance <= Math.Max(2, path.Length / 3) ? best.Path : null;
-    }
-
-    private static int Distance(string a, string b)
-    {
-        var row = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (var i = 1; i <= a.Length; i++)
-        {
-            var previous = row[0];
-            row[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var current = row[j];
-                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), previous + (a[i - 1] == b[j - 1] ? 0 : 1));
-                previous = current;
-            }
-        }
-
-        return row[b.Length];
-    }
 }
