@@ -61,6 +61,17 @@ public sealed class NodeImagerAppTests : IDisposable
     }
 
     [Fact]
+    public async Task A_golden_image_must_name_a_shipped_recipe_of_the_same_minor()
+    {
+        Assert.Equal(ExitCodes.BadInput, await cli.RunAsync("render", "--image", "ubuntu-24.04-k8s-1.99"));
+        Assert.Contains("no golden-image recipe of that name", cli.Output);
+        Assert.Contains("ubuntu-24.04-k8s-1.37", cli.Output);
+
+        Assert.Equal(ExitCodes.BadInput, await cli.RunAsync("render", "--image", "ubuntu-24.04-k8s-1.37", "--kubernetes-version", "1.36"));
+        Assert.Contains("--kubernetes-version 1.37", cli.Output);
+    }
+
+    [Fact]
     public async Task Unknown_flags_and_commands_exit_2()
     {
         Assert.Equal(ExitCodes.BadInput, await cli.RunAsync("render", "--wrokers", "3"));
