@@ -13,7 +13,7 @@ namespace NodeImager.SelfAssembly.Tests;
 public sealed class HandwrittenClusterTests(Emulator emulator)
 {
     private static byte[] Fixture(string name, string cluster, Cidr podCidr, int joinTimeoutSeconds = 60) =>
-        Encoding.UTF8.GetBytes(File.ReadAllText(Path.Combine(SimulatedCluster.StandInSource, "fixtures", name))
+        Encoding.UTF8.GetBytes(File.ReadAllText(Path.Combine(StandIns.Source, "fixtures", name))
             .Replace("__CLUSTER__", cluster, StringComparison.Ordinal)
             .Replace("__POD_CIDR__", podCidr.ToString(), StringComparison.Ordinal)
             .Replace("__MINOR__", KubernetesReleases.Newest.Minor, StringComparison.Ordinal)
@@ -36,6 +36,10 @@ public sealed class HandwrittenClusterTests(Emulator emulator)
         {
             Assert.True(await node.Finished == 0, $"{node.InstanceId} ({node.Role}) failed:\n{node.CloudInitOutput}\n--- stand-ins ---\n{node.StandInLog}");
         }
+
+        // The aws CLI had no keys in its environment: it took the role's credentials from the metadata service.
+        Assert.All(sim.Nodes, n => Assert.Contains($"GET /latest/meta-data/iam/security-credentials/{n.Metadata.RoleName} 200", n.MetadataRequests));
+        Assert.All(sim.Nodes, n => Assert.DoesNotContain(n.MetadataRequests, r => r.EndsWith(" 401", StringComparison.Ordinal)));
 
         var token = Assert.Single(sim.Tokens).Key;
         Assert.Equal(2, sim.Joins.Count);

@@ -13,7 +13,7 @@ public sealed record StageResult(string Stage, int ExitCode);
 /// (AWS_EC2_METADATA_SERVICE_ENDPOINT, AWS_ENDPOINT_URL) in its environment. Output goes to the node's
 /// /var/log/cloud-init-output.log. Like cloud-init, a failing stage is recorded and later stages still run.
 /// </summary>
-public sealed class CloudInitRunner(NodeRoot root, IReadOnlyDictionary<string, string> environment)
+public sealed class CloudInitRunner(NodeRoot root, string hostname, IReadOnlyDictionary<string, string> environment)
 {
     public const string OutputLog = "/var/log/cloud-init-output.log";
     private const string Path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -95,7 +95,8 @@ public sealed class CloudInitRunner(NodeRoot root, IReadOnlyDictionary<string, s
     {
         var start = new ProcessStartInfo("setsid") { UseShellExecute = false };
         // setsid: the node's processes form one group, so a cancelled run takes everything it started with it.
-        foreach (var arg in (string[])["chroot", root.Path, "env", "-i", $"PATH={Path}", "LANG=C.UTF-8"])
+        // unshare --uts: the node has its own host name (kubeadm and `hostname` see the instance's, not the host's).
+        foreach (var arg in (string[])["unshare", "--uts", "--", "/bin/sh", "-c", "hostname \"$0\" && exec \"$@\"", hostname, "chroot", root.Path, "env", "-i", $"PATH={Path}", "LANG=C.UTF-8"])
         {
             start.ArgumentList.Add(arg);
         }

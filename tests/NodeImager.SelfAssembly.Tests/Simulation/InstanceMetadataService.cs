@@ -14,7 +14,10 @@ public sealed record RoleCredentials(string AccessKeyId, string SecretAccessKey,
 /// <summary>What one instance's metadata service answers.</summary>
 public sealed record InstanceMetadata(string InstanceId, string LocalIpv4, string? PublicIpv4, string Region, string AvailabilityZone, string RoleName, string InstanceProfileArn, byte[] UserData)
 {
-    public string Hostname => $"ip-{LocalIpv4.Replace('.', '-')}.ec2.internal";
+    public string Hostname => $"{ShortHostname}.ec2.internal";
+
+    /// <summary>What `hostname` prints on the instance (and so the Kubernetes node name).</summary>
+    public string ShortHostname => $"ip-{LocalIpv4.Replace('.', '-')}";
 }
 
 /// <summary>

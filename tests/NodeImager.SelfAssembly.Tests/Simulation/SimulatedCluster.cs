@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Amazon.EC2;
 using Amazon.EC2.Model;
@@ -71,8 +72,6 @@ public sealed class SimulatedCluster : IAsyncDisposable
     public SimulatedNode Master => nodes.Single(n => n.Role == NodeRole.Master);
 
     public IReadOnlyList<SimulatedNode> Workers => [.. nodes.Where(n => n.Role == NodeRole.Worker)];
-
-    public static string StandInSource => System.IO.Path.Combine(Emulator.RepositoryRoot, "tests", "tools", "sim");
 
     /// <summary>Finds the cluster's running instances and prepares a node for each (nothing boots yet).</summary>
     public static async Task<SimulatedCluster> AttachAsync(Emulator emulator, string name, SimulationSettings settings, CancellationToken cancellationToken = default)
@@ -148,8 +147,16 @@ public sealed class SimulatedCluster : IAsyncDisposable
             ? Directory.EnumerateFiles(System.IO.Path.Combine(SharedDirectory, "tokens")).Select(f => System.Text.Json.JsonDocument.Parse(File.ReadAllText(f)).RootElement).ToDictionary(e => e.GetProperty("token").GetString()!, e => e.GetProperty("expires").GetInt64())
             : new Dictionary<string, long>();
 
+    private bool disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (disposed)
+        {
+            return;
+        }
+
+        disposed = true;
         await running.CancelAsync();
         var errors = new List<Exception>();
         foreach (var node in nodes)
@@ -229,7 +236,7 @@ public sealed class SimulatedCluster : IAsyncDisposable
         var root = await NodeRoot.MountAsync(instance.InstanceId, SharedDirectory, layer, cancellationToken);
         try
         {
-            InstallStandIns(root, instance, metadata, settings);
+            StandIns.Install(root, metadata, instance.Role, settings);
             var credentials = new RoleSession(Emulator, roleArn, instance.InstanceId);
             var imds = new InstanceMetadataService(metadata, credentials.GetAsync);
             var environment = new Dictionary<string, string>
@@ -237,7 +244,7 @@ public sealed class SimulatedCluster : IAsyncDisposable
                 ["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = imds.Endpoint,
                 ["AWS_ENDPOINT_URL"] = Emulator.Endpoint,
             };
-            return new SimulatedNode(instance.InstanceId, instance.Role, metadata, root, imds, new CloudInitRunner(root, environment));
+            return new SimulatedNode(instance.InstanceId, instance.Role, metadata, root, imds, new CloudInitRunner(root, metadata.ShortHostname, environment), credentials.IssuedAccessKeys);
         }
         catch
         {
@@ -246,64 +253,15 @@ public sealed class SimulatedCluster : IAsyncDisposable
         }
     }
 
-    private static void InstallStandIns(NodeRoot root, LaunchedInstance instance, InstanceMetadata metadata, SimulationSettings settings)
-    {
-        var sbin = root.HostPath("/usr/local/sbin");
-        var lib = root.HostPath("/usr/local/lib/sim");
-        Directory.CreateDirectory(sbin);
-        Directory.CreateDirectory(System.IO.Path.Combine(lib, "fixtures"));
-        foreach (var file in Directory.EnumerateFiles(System.IO.Path.Combine(StandInSource, "standins")))
-        {
-            var name = System.IO.Path.GetFileName(file);
-            var target = name is "standin.sh" or "kubeadm.py" ? System.IO.Path.Combine(lib, name) : System.IO.Path.Combine(sbin, name);
-            File.Copy(file, target, overwrite: true);
-        }
-
-        foreach (var file in Directory.EnumerateFiles(System.IO.Path.Combine(StandInSource, "fixtures")))
-        {
-            File.Copy(file, System.IO.Path.Combine(lib, "fixtures", System.IO.Path.GetFileName(file)), overwrite: true);
-        }
-
-        // The node is an Ubuntu LTS machine as far as its scripts can tell.
-        foreach (var path in (string[])["/etc/os-release", "/usr/lib/os-release"])
-        {
-            File.Delete(root.HostPath(path));
-            File.Copy(System.IO.Path.Combine(StandInSource, "fixtures", "os-release"), root.HostPath(path));
-        }
-
-        File.WriteAllText(root.HostPath("/etc/hostname"), metadata.Hostname + "\n");
-        Directory.CreateDirectory(root.HostPath("/var/log"));
-        Directory.CreateDirectory(root.HostPath("/etc/sim"));
-
-        var values = new Dictionary<string, string>
-        {
-            ["SIM_INSTANCE_ID"] = instance.InstanceId,
-            ["SIM_ROLE"] = instance.Role.Name(),
-            ["SIM_PRIVATE_IP"] = instance.PrivateIp,
-            ["SIM_HOSTNAME"] = metadata.Hostname,
-            ["SIM_POD_CIDR"] = settings.PodCidr.ToString(),
-            ["SIM_SERVICE_CIDR"] = settings.ServiceCidr?.ToString() ?? string.Empty,
-            ["SIM_K8S_MINOR"] = settings.Release.Minor,
-            ["SIM_K8S_NEWEST_PATCH"] = settings.NewestPatch.ToString(CultureInfo.InvariantCulture),
-            ["SIM_PAUSE_IMAGE"] = settings.Release.PauseImage,
-            ["SIM_CONTAINERD_VERSION"] = settings.ContainerdVersion,
-            ["SIM_FLANNEL_VERSION"] = KubernetesReleases.FlannelVersion,
-            ["SIM_FAIL"] = settings.Failures.TryGetValue(instance.Role, out var fail) ? fail : string.Empty,
-        };
-        foreach (var (operation, seconds) in settings.Delays)
-        {
-            values["SIM_DELAY_" + operation.ToUpperInvariant().Replace('-', '_')] = seconds.ToString(CultureInfo.InvariantCulture);
-        }
-
-        File.WriteAllText(root.HostPath("/etc/sim/node.env"), SimulatedNode.SettingsFile(values));
-    }
-
     /// <summary>The node role's temporary credentials from the emulator's STS (sts:AssumeRole), renewed before they
     /// expire, as EC2 renews instance-profile credentials.</summary>
     private sealed class RoleSession(Emulator emulator, string roleArn, string sessionName)
     {
         private readonly SemaphoreSlim gate = new(1, 1);
         private RoleCredentials? current;
+
+        /// <summary>Access key ids handed to the node: how the emulator's request log tells nodes apart.</summary>
+        public ConcurrentBag<string> IssuedAccessKeys { get; } = [];
 
         public async Task<RoleCredentials> GetAsync(CancellationToken cancellationToken)
         {
@@ -316,6 +274,7 @@ public sealed class SimulatedCluster : IAsyncDisposable
                     var response = await sts.AssumeRoleAsync(new AssumeRoleRequest { RoleArn = roleArn, RoleSessionName = sessionName, DurationSeconds = 3600 }, cancellationToken);
                     var c = response.Credentials;
                     current = new RoleCredentials(c.AccessKeyId, c.SecretAccessKey, c.SessionToken, c.Expiration is { } e ? new DateTimeOffset(e, TimeSpan.Zero) : DateTimeOffset.UtcNow.AddHours(1));
+                    IssuedAccessKeys.Add(c.AccessKeyId);
                 }
 
                 return current;

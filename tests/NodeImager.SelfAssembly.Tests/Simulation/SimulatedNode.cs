@@ -12,8 +12,11 @@ public sealed class SimulatedNode : IAsyncDisposable
     private readonly InstanceMetadataService metadataService;
     private Task<int>? boot;
 
-    internal SimulatedNode(string instanceId, NodeRole role, InstanceMetadata metadata, NodeRoot root, InstanceMetadataService metadataService, CloudInitRunner runner)
+    private readonly IEnumerable<string> accessKeys;
+
+    internal SimulatedNode(string instanceId, NodeRole role, InstanceMetadata metadata, NodeRoot root, InstanceMetadataService metadataService, CloudInitRunner runner, IEnumerable<string> accessKeys)
     {
+        this.accessKeys = accessKeys;
         InstanceId = instanceId;
         Role = role;
         Metadata = metadata;
@@ -34,6 +37,9 @@ public sealed class SimulatedNode : IAsyncDisposable
     public IReadOnlyList<string> MetadataRequests => metadataService.Requests;
 
     public IReadOnlyList<StageResult> Stages => runner.Stages;
+
+    /// <summary>The role credentials' access key ids the node's metadata service handed out.</summary>
+    public IReadOnlySet<string> AccessKeyIds => accessKeys.ToHashSet();
 
     /// <summary>Every stand-in call, one line each.</summary>
     public string StandInLog => Root.ReadFile("/var/log/standins.log") ?? string.Empty;
