@@ -81,10 +81,9 @@ public sealed class SimulatedCluster : IAsyncDisposable
         var cluster = new SimulatedCluster(name, shared, emulator);
         try
         {
-            foreach (var instance in await DescribeAsync(emulator, name, cancellationToken))
-            {
-                cluster.nodes.Add(await cluster.PrepareNodeAsync(instance, settings, layer, cancellationToken));
-            }
+            // Prepared side by side: each needs a few emulator round trips and a mount.
+            var prepared = await Task.WhenAll((await DescribeAsync(emulator, name, cancellationToken)).Select(i => cluster.PrepareNodeAsync(i, settings, layer, cancellationToken)));
+            cluster.nodes.AddRange(prepared);
 
             return cluster;
         }
