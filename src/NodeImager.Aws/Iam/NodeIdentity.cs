@@ -75,7 +75,8 @@ public sealed class NodeIdentity(IamQueryClient iam)
 
     /// <summary>
     /// Removes the cluster's node identities: roles out of profiles, profiles, inline policies, roles. Anything already
-    /// gone is fine. Returns what it deleted, as "instance-profile/NAME", "role-policy/ROLE/POLICY" and "role/NAME".
+    /// gone is fine; a same-named role or profile without this cluster's tag is not ours and is left alone. Returns
+    /// what it deleted, as "instance-profile/NAME", "role-policy/ROLE/POLICY" and "role/NAME".
     /// </summary>
     public async Task<IReadOnlyList<string>> DeleteAsync(string cluster, CancellationToken ct)
     {
@@ -84,7 +85,7 @@ public sealed class NodeIdentity(IamQueryClient iam)
         {
             var name = NodeIdentityPolicy.Name(cluster, role);
             var profile = await OrNullAsync(() => iam.GetInstanceProfileAsync(name, ct));
-            if (profile is not null)
+            if (profile is not null && IsTaggedFor(cluster, profile.Tags))
             {
                 foreach (var member in profile.RoleNames)
                 {
@@ -97,13 +98,13 @@ public sealed class NodeIdentity(IamQueryClient iam)
                 }
             }
 
-            var policies = await OrNullAsync(() => iam.ListRolePoliciesAsync(name, ct));
-            if (policies is null)
+            var iamRole = await OrNullAsync(() => iam.GetRoleAsync(name, ct));
+            if (iamRole is null || !IsTaggedFor(cluster, iamRole.Tags))
             {
                 continue;
             }
 
-            foreach (var policy in policies)
+            foreach (var policy in await OrNullAsync(() => iam.ListRolePoliciesAsync(name, ct)) ?? [])
             {
                 if (await IgnoreMissingAsync(() => iam.DeleteRolePolicyAsync(name, policy, ct)))
                 {
@@ -120,9 +121,12 @@ public sealed class NodeIdentity(IamQueryClient iam)
         return deleted;
     }
 
+    private static bool IsTaggedFor(string cluster, IReadOnlyDictionary<string, string> tags) =>
+        tags.TryGetValue(ClusterNaming.ClusterTag, out var owner) && owner == cluster;
+
     private static void RequireClusterTag(string cluster, string what, IReadOnlyDictionary<string, string> tags)
     {
-        if (!tags.TryGetValue(ClusterNaming.ClusterTag, out var owner) || owner != cluster)
+        if (!IsTaggedFor(cluster, tags))
         {
             throw new AmazonServiceException(
                 $"{what} exists but is not tagged {ClusterNaming.ClusterTag}={cluster}; it is not this cluster's and is left alone.",

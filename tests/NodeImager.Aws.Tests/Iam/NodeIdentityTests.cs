@@ -69,6 +69,24 @@ public sealed class NodeIdentityTests(SignedEmulator emulator)
     }
 
     [Fact]
+    public async Task Delete_leaves_same_named_identities_without_the_cluster_tag_alone()
+    {
+        var admin = await emulator.AdminAsync();
+        using var iam = new IamQueryClient(admin, emulator.Endpoint);
+        var none = new Dictionary<string, string>();
+        var other = new Dictionary<string, string> { ["nodeimager:cluster"] = "someone-else" };
+        await iam.CreateRoleAsync("nodeimager-alien-master", "/", NodeIdentityPolicy.AssumeRolePolicy(), none, CancellationToken.None);
+        await iam.PutRolePolicyAsync("nodeimager-alien-master", "theirs", NodeIdentityPolicy.InlinePolicy("alien", NodeRole.Master), CancellationToken.None);
+        await iam.CreateInstanceProfileAsync("nodeimager-alien-worker", "/", other, CancellationToken.None);
+
+        var deleted = await new NodeIdentity(iam).DeleteAsync("alien", CancellationToken.None);
+
+        Assert.Empty(deleted);
+        Assert.Equal(["theirs"], await iam.ListRolePoliciesAsync("nodeimager-alien-master", CancellationToken.None));
+        Assert.Equal("nodeimager-alien-worker", (await iam.GetInstanceProfileAsync("nodeimager-alien-worker", CancellationToken.None)).InstanceProfileName);
+    }
+
+    [Fact]
     public async Task Delete_of_a_cluster_that_never_had_identities_is_a_no_op()
     {
         var admin = await emulator.AdminAsync();
