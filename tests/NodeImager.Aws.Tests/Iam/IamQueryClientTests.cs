@@ -1,5 +1,6 @@
 using Amazon.Runtime;
 using NodeImager.Aws.Iam;
+using NodeImager.Aws.Tests.Support;
 
 namespace NodeImager.Aws.Tests.Iam;
 
@@ -74,5 +75,20 @@ public sealed class IamQueryClientTests(SignedEmulator emulator)
         Assert.Equal(Enumerable.Range(0, 5).Select(i => $"paged-{i}"), profiles.Select(p => p.InstanceProfileName).Order());
         Assert.Equal(3, recorded.Count(r => r.Action == "ListRoles"));
         Assert.Contains(recorded, r => r.Action == "ListRoles" && r.Parameter("Marker") is not null);
+    }
+
+    [Fact]
+    public async Task Throttling_from_IAM_is_retried_and_the_retried_request_is_signed_again()
+    {
+        var admin = await emulator.AdminAsync();
+        await using var proxy = FaultProxy.Start(emulator.Endpoint);
+        using var iam = new IamQueryClient(admin, proxy.Endpoint) { ThrottleBackoff = TimeSpan.FromMilliseconds(10) };
+        proxy.Fail("CreateRole", 2, System.Net.HttpStatusCode.BadRequest, "Throttling", "Rate exceeded");
+
+        var role = await iam.CreateRoleAsync("after-throttle", "/", NodeIdentityPolicy.AssumeRolePolicy(), Tags, CancellationToken.None);
+
+        // moto checked the signature of the third attempt (the proxy keeps the signed Host header).
+        Assert.Equal("after-throttle", role.RoleName);
+        Assert.Equal(3, proxy.Calls("CreateRole"));
     }
 }
