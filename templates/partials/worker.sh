@@ -1,0 +1,47 @@
+#!/bin/bash
+# Worker: prepare, install, open the firewall, wait for the master's join material, kubeadm join.
+# shellcheck source=/dev/null
+. /usr/local/lib/nodeimager/lib.sh
+# shellcheck source=/dev/null
+. /usr/local/lib/nodeimager/steps.sh
+begin
+report booting
+host_prep
+install_aws_cli
+install_node
+open_firewall
+
+step wait-for-join
+report joining "waiting for $JOIN_PARAMETER.$STATUS_NOTE"
+umask 077
+deadline=$(( $(date +%s) + JOIN_TIMEOUT_SECONDS ))
+delay=5
+# Many workers share the parameter store's throughput quota: back off exponentially with jitter.
+until aws ssm get-parameter --name "$JOIN_PARAMETER" --with-decryption --query Parameter.Value --output text > /run/nodeimager-join.json 2> /dev/null; do
+  if [ "$(date +%s)" -ge "$deadline" ]; then
+    log "no join material at $JOIN_PARAMETER after ${JOIN_TIMEOUT_SECONDS}s"
+    false
+  fi
+  sleep $(( delay * (70 + RANDOM % 61) / 100 ))
+  delay=$(( delay * 2 > 60 ? 60 : delay * 2 ))
+done
+
+step kubeadm-join
+python3 - /run/nodeimager-join.json /usr/local/lib/nodeimager/kubeadm-join.yaml > /etc/nodeimager/kubeadm-join.yaml << 'PY'
+import json, sys
+join = json.load(open(sys.argv[1]))
+text = open(sys.argv[2]).read()
+for key, value in (("@ENDPOINT@", join["endpoint"]), ("@TOKEN@", join["token"]), ("@CA_CERT_HASH@", join["caCertHash"])):
+    text = text.replace(key, value)
+print(text, end="")
+PY
+rm -f /run/nodeimager-join.json
+chmod 0600 /etc/nodeimager/kubeadm-join.yaml
+if ! kubeadm join --config /etc/nodeimager/kubeadm-join.yaml > /var/log/nodeimager-kubeadm-join.log 2>&1; then
+  redact < /var/log/nodeimager-kubeadm-join.log | tail -n 30
+  false
+fi
+umask 022
+
+step ready
+report ready "Kubernetes ${INSTALLED_VERSION} worker joined.${STATUS_NOTE}"
