@@ -67,7 +67,7 @@ install_containerd() {
   fi
   # containerd.io ships disabled_plugins = ["cri"]; this file replaces it whole.
   install -m 0644 /usr/local/lib/nodeimager/containerd-config.toml /etc/containerd/config.toml
-  if grep -q 'disabled_plugins' /etc/containerd/config.toml || ! grep -q '^ *SystemdCgroup = true' /etc/containerd/config.toml; then
+  if grep -q '^ *disabled_plugins' /etc/containerd/config.toml || ! grep -q '^ *SystemdCgroup = true' /etc/containerd/config.toml; then
     log "containerd config is not what NodeImager wrote"
     return 1
   fi
