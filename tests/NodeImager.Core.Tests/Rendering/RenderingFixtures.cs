@@ -22,9 +22,12 @@ internal static partial class RenderingFixtures
     /// <summary>The spec every default flag gives (what `nodeimager render` renders with no options).</summary>
     public static ClusterSpec DefaultSpec(params FlagValue[] flags) => ClusterSpecLoader.Load(new ConfigInputs
     {
-        WorkingDirectory = Path.GetTempPath(),
+        // An empty folder: no stray nodeimager.yaml may leak into the spec.
+        WorkingDirectory = EmptyFolder,
         Flags = flags,
     });
+
+    private static string EmptyFolder { get; } = Directory.CreateTempSubdirectory("nodeimager-render-").FullName;
 
     public static FlagValue Flag(ConfigKey key, string value) => new(key.Path, value, key.Flag ?? key.Path);
 
