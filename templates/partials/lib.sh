@@ -7,7 +7,8 @@ set -a
 . "${NODEIMAGER_ENV:-/etc/nodeimager/node.env}"
 set +a
 
-LOG=/var/log/nodeimager-bootstrap.log
+LOG=${NODEIMAGER_LOG:-/var/log/nodeimager-bootstrap.log}
+RUN_DIR=${NODEIMAGER_RUN:-/run}
 STEP=start
 STATUS_NOTE=""
 INSTALLED_VERSION=""
@@ -63,9 +64,9 @@ while len(json.dumps(doc).encode()) > 4096:
 print(json.dumps(doc))
 PY
   )
-  echo "$json" | redact > /run/nodeimager-status.json
+  echo "$json" | redact > "$RUN_DIR/nodeimager-status.json"
   aws ssm put-parameter --name "${STATUS_PATH}${INSTANCE_ID}" --type String --overwrite \
-    --value "file:///run/nodeimager-status.json" > /dev/null || log "could not publish status"
+    --value "file://$RUN_DIR/nodeimager-status.json" > /dev/null || log "could not publish status"
 }
 
 step() { STEP=$1; log "step $1"; }

@@ -112,11 +112,12 @@ check_sandbox_image() {
 
 # golden_matches: the image's marker names the expected recipe hash and Kubernetes version.
 golden_matches() {
-  [ -n "$GOLDEN_RECIPE_HASH" ] && [ -f /etc/nodeimager/golden.json ] || return 1
-  python3 - "$GOLDEN_RECIPE_HASH" "$GOLDEN_KUBERNETES_VERSION" << 'PY'
+  local marker=${GOLDEN_MARKER:-/etc/nodeimager/golden.json}
+  [ -n "$GOLDEN_RECIPE_HASH" ] && [ -f "$marker" ] || return 1
+  python3 - "$marker" "$GOLDEN_RECIPE_HASH" "$GOLDEN_KUBERNETES_VERSION" << 'PY'
 import json, sys
-marker = json.load(open("/etc/nodeimager/golden.json"))
-expected_hash, expected_version = sys.argv[1], sys.argv[2]
+marker = json.load(open(sys.argv[1]))
+expected_hash, expected_version = sys.argv[2], sys.argv[3]
 version = marker.get("kubelet", "")
 ok = marker.get("recipeHash") == expected_hash and (version == expected_version or version.startswith(expected_version + "."))
 sys.exit(0 if ok else 1)

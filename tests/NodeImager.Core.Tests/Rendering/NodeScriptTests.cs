@@ -1,0 +1,105 @@
+using System.Text.Json;
+
+namespace NodeImager.Core.Tests.Rendering;
+
+/// <summary>The rendered node scripts run with bash: status reports, the failure trap, the golden-image check.
+/// The only fake is a stand-in `aws` on PATH that keeps what it was asked to publish.</summary>
+public sealed class NodeScriptTests : IDisposable
+{
+    private const string Lib = "/usr/local/lib/nodeimager/";
+    private readonly DirectoryInfo folder = Directory.CreateTempSubdirectory("nodeimager-scripts-");
+
+    public NodeScriptTests()
+    {
+        var worker = RenderingFixtures.Files(RenderMatrix.Cases.First(c => c.Golden && c.Minor == "1.37").Rendered.Worker.Text);
+        Write("node.env", worker["/etc/nodeimager/node.env"]);
+        Write("lib.sh", worker[Lib + "lib.sh"]);
+        Write("steps.sh", worker[Lib + "steps.sh"]);
+        Directory.CreateDirectory(Path.Combine(folder.FullName, "bin"));
+        Write("bin/aws", "#!/bin/bash\nprintf '%s\\n' \"$@\" > \"$FAKE_AWS_ARGS\"\nfor a in \"$@\"; do case $a in file://*) cp \"${a#file://}\" \"$FAKE_AWS_VALUE\";; esac; done\n");
+        RenderingFixtures.Run("chmod", ["0755", Path.Combine(folder.FullName, "bin", "aws")]);
+    }
+
+    public void Dispose() => folder.Delete(recursive: true);
+
+    [Fact]
+    public void A_failure_reports_the_step_and_a_redacted_bounded_log_tail()
+    {
+        var log = string.Join('\n', Enumerable.Range(1, 200).Select(i => $"line {i} kubeadm join --token abcdef.0123456789abcdef {new string('x', 150)}"));
+        Write("bootstrap.log", log + "\n");
+
+        var (code, output) = Bash("""
+            set -eE
+            . ./lib.sh
+            INSTANCE_ID=i-0123456789abcdef0
+            trap 'on_error $LINENO' ERR
+            step kubeadm-join
+            false
+            echo "not reached"
+            """);
+
+        Assert.NotEqual(0, code);
+        Assert.DoesNotContain("not reached", output, StringComparison.Ordinal);
+        var args = File.ReadAllLines(Path.Combine(folder.FullName, "aws-args"));
+        Assert.Equal(["ssm", "put-parameter", "--name", "/nodeimager/nodeimager/status/i-0123456789abcdef0", "--type", "String", "--overwrite"], args[..7]);
+        var value = File.ReadAllText(Path.Combine(folder.FullName, "aws-value"));
+        Assert.True(System.Text.Encoding.UTF8.GetByteCount(value) <= 4096, $"{value.Length} bytes");
+        Assert.DoesNotMatch(RenderingFixtures.TokenLike(), value);
+        using var status = JsonDocument.Parse(value);
+        var root = status.RootElement;
+        Assert.Equal("failed", root.GetProperty("phase").GetString());
+        Assert.Equal("kubeadm-join", root.GetProperty("step").GetString());
+        Assert.Equal("worker", root.GetProperty("role").GetString());
+        Assert.Equal("i-0123456789abcdef0", root.GetProperty("instanceId").GetString());
+        Assert.Equal("1.37", root.GetProperty("kubernetesVersion").GetString());
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", root.GetProperty("updatedAt").GetString());
+        var tail = root.GetProperty("logTail").GetString()!;
+        Assert.Contains("[redacted-token]", tail, StringComparison.Ordinal);
+        Assert.Contains("step kubeadm-join failed", root.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.True(tail.Split('\n').Length <= 31);
+    }
+
+    [Fact]
+    public void A_progress_report_has_no_log_tail()
+    {
+        Write("bootstrap.log", "something\n");
+        var (code, output) = Bash(". ./lib.sh; INSTANCE_ID=i-1; STEP=containerd; report installing 'golden image k8s-base matches'");
+
+        Assert.True(code == 0, output);
+        using var status = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder.FullName, "aws-value")));
+        Assert.Equal("installing", status.RootElement.GetProperty("phase").GetString());
+        Assert.Equal(string.Empty, status.RootElement.GetProperty("logTail").GetString());
+        Assert.Equal("golden image k8s-base matches", status.RootElement.GetProperty("message").GetString());
+    }
+
+    [Theory]
+    [InlineData("""{"recipeHash":"HASH","kubelet":"1.37.2"}""", 0)]
+    [InlineData("""{"recipeHash":"HASH","kubelet":"1.36.9"}""", 1)]
+    [InlineData("""{"recipeHash":"sha256:other","kubelet":"1.37.2"}""", 1)]
+    public void The_golden_marker_must_match_recipe_hash_and_version(string marker, int expected)
+    {
+        Write("golden.json", marker.Replace("HASH", RenderingFixtures.Golden.RecipeHash, StringComparison.Ordinal));
+        var (code, output) = Bash(". ./lib.sh; . ./steps.sh; GOLDEN_MARKER=./golden.json golden_matches");
+        Assert.True(code == expected, output);
+    }
+
+    [Fact]
+    public void Without_a_marker_the_node_installs()
+    {
+        var (code, _) = Bash(". ./lib.sh; . ./steps.sh; GOLDEN_MARKER=./absent.json golden_matches");
+        Assert.Equal(1, code);
+    }
+
+    private void Write(string name, string content) => File.WriteAllText(Path.Combine(folder.FullName, name), content);
+
+    private (int Code, string Output) Bash(string script) =>
+        RenderingFixtures.Run("bash", ["-c", $"cd '{folder.FullName}'\n{script}"], environment: new Dictionary<string, string>
+        {
+            ["PATH"] = Path.Combine(folder.FullName, "bin") + ":/usr/bin:/bin",
+            ["NODEIMAGER_ENV"] = Path.Combine(folder.FullName, "node.env"),
+            ["NODEIMAGER_LOG"] = Path.Combine(folder.FullName, "bootstrap.log"),
+            ["NODEIMAGER_RUN"] = folder.FullName,
+            ["FAKE_AWS_ARGS"] = Path.Combine(folder.FullName, "aws-args"),
+            ["FAKE_AWS_VALUE"] = Path.Combine(folder.FullName, "aws-value"),
+        });
+}
