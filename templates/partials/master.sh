@@ -16,12 +16,7 @@ report initialising "$STATUS_NOTE"
 umask 077
 # The bootstrap token is made here, at boot, and lives only in 0600 files: never in user-data.
 TOKEN=$(kubeadm token generate)
-SANS="  - ${PRIVATE_IP}\n  - $(hostname)"
-[ -n "$PUBLIC_IP" ] && SANS="$SANS\n  - ${PUBLIC_IP}"
-sed -e "s|@TOKEN@|${TOKEN}|" -e "s|@PRIVATE_IP@|${PRIVATE_IP}|g" -e "s|@HOSTNAME@|$(hostname)|" \
-  -e "s|@KUBERNETES_VERSION@|v${INSTALLED_VERSION}|" -e "s|^  - @CERT_SANS@|${SANS}|" \
-  /usr/local/lib/nodeimager/kubeadm-init.yaml > /etc/nodeimager/kubeadm-init.yaml
-chmod 0600 /etc/nodeimager/kubeadm-init.yaml
+write_init_config "$TOKEN" /etc/nodeimager/kubeadm-init.yaml
 
 step kubeadm-init
 # kubeadm prints the join command with the token: keep its output in a root-only file.

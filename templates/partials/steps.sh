@@ -165,3 +165,34 @@ set_flannel_network() {
   sed -i -E "s|\"Network\": *\"[^\"]*\"|\"Network\": \"${POD_CIDR}\"|" "$1"
   grep -q "\"Network\": \"${POD_CIDR}\"" "$1"
 }
+
+# write_init_config TOKEN OUT: the kubeadm init config with this node's addresses; 0600, it holds the token.
+write_init_config() {
+  local sans host
+  host=$(hostname)
+  sans="  - \"${PRIVATE_IP}\"\n  - \"${host}\""
+  [ -z "$PUBLIC_IP" ] || sans="$sans\n  - \"${PUBLIC_IP}\""
+  (
+    umask 077
+    sed -e "s|@TOKEN@|$1|" -e "s|@PRIVATE_IP@|${PRIVATE_IP}|g" -e "s|@HOSTNAME@|${host}|" \
+      -e "s|@KUBERNETES_VERSION@|v${INSTALLED_VERSION}|" -e "s|^  - \"@CERT_SANS@\"|${sans}|" \
+      "${NODEIMAGER_LIB:-/usr/local/lib/nodeimager}/kubeadm-init.yaml" > "$2"
+  )
+  chmod 0600 "$2"
+}
+
+# write_join_config JOIN_JSON OUT: the kubeadm join config from the published join material; 0600.
+write_join_config() {
+  (
+    umask 077
+    python3 - "$1" "${NODEIMAGER_LIB:-/usr/local/lib/nodeimager}/kubeadm-join.yaml" > "$2" << 'PY'
+import json, sys
+join = json.load(open(sys.argv[1]))
+text = open(sys.argv[2]).read()
+for key, value in (("@ENDPOINT@", join["endpoint"]), ("@TOKEN@", join["token"]), ("@CA_CERT_HASH@", join["caCertHash"])):
+    text = text.replace(key, value)
+print(text, end="")
+PY
+  )
+  chmod 0600 "$2"
+}

@@ -27,16 +27,8 @@ until aws ssm get-parameter --name "$JOIN_PARAMETER" --with-decryption --query P
 done
 
 step kubeadm-join
-python3 - /run/nodeimager-join.json /usr/local/lib/nodeimager/kubeadm-join.yaml > /etc/nodeimager/kubeadm-join.yaml << 'PY'
-import json, sys
-join = json.load(open(sys.argv[1]))
-text = open(sys.argv[2]).read()
-for key, value in (("@ENDPOINT@", join["endpoint"]), ("@TOKEN@", join["token"]), ("@CA_CERT_HASH@", join["caCertHash"])):
-    text = text.replace(key, value)
-print(text, end="")
-PY
+write_join_config /run/nodeimager-join.json /etc/nodeimager/kubeadm-join.yaml
 rm -f /run/nodeimager-join.json
-chmod 0600 /etc/nodeimager/kubeadm-join.yaml
 if ! kubeadm join --config /etc/nodeimager/kubeadm-join.yaml > /var/log/nodeimager-kubeadm-join.log 2>&1; then
   redact < /var/log/nodeimager-kubeadm-join.log | tail -n 30
   false

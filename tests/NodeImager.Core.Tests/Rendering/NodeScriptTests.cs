@@ -1,4 +1,5 @@
 using System.Text.Json;
+using YamlDotNet.RepresentationModel;
 
 namespace NodeImager.Core.Tests.Rendering;
 
@@ -15,6 +16,8 @@ public sealed class NodeScriptTests : IDisposable
         Write("node.env", worker["/etc/nodeimager/node.env"]);
         Write("lib.sh", worker[Lib + "lib.sh"]);
         Write("steps.sh", worker[Lib + "steps.sh"]);
+        Write("kubeadm-join.yaml", worker[Lib + "kubeadm-join.yaml"]);
+        Write("kubeadm-init.yaml", RenderingFixtures.Files(RenderMatrix.Cases.First(c => c.PodCidr == "10.200.0.0/16").Rendered.Master.Text)[Lib + "kubeadm-init.yaml"]);
         Directory.CreateDirectory(Path.Combine(folder.FullName, "bin"));
         Write("bin/aws", "#!/bin/bash\nprintf '%s\\n' \"$@\" > \"$FAKE_AWS_ARGS\"\nfor a in \"$@\"; do case $a in file://*) cp \"${a#file://}\" \"$FAKE_AWS_VALUE\";; esac; done\n");
         RenderingFixtures.Run("chmod", ["0755", Path.Combine(folder.FullName, "bin", "aws")]);
@@ -90,6 +93,47 @@ public sealed class NodeScriptTests : IDisposable
         Assert.Equal(1, code);
     }
 
+    [Theory]
+    [InlineData("203.0.113.7")]
+    [InlineData("")]
+    public void The_master_writes_its_kubeadm_config_at_boot_with_its_addresses(string publicIp)
+    {
+        var (code, output) = Bash($". ./lib.sh; . ./steps.sh; PRIVATE_IP=10.0.1.23; PUBLIC_IP='{publicIp}'; INSTALLED_VERSION=1.37.2; write_init_config abcdef.0123456789abcdef ./init.yaml; stat -c %a ./init.yaml; hostname");
+
+        Assert.True(code == 0, output);
+        var lines = output.Trim().Split('\n');
+        Assert.Equal("600", lines[0]);
+        var docs = RenderingFixtures.ParseAll(File.ReadAllText(Path.Combine(folder.FullName, "init.yaml")))
+            .ToDictionary(d => RenderingFixtures.Scalar(d["kind"]));
+        var init = docs["InitConfiguration"];
+        var token = (YamlMappingNode)((YamlSequenceNode)init["bootstrapTokens"])[0];
+        Assert.Equal("abcdef.0123456789abcdef", RenderingFixtures.Scalar(token["token"]));
+        var cluster = docs["ClusterConfiguration"];
+        Assert.Equal("v1.37.2", RenderingFixtures.Scalar(cluster["kubernetesVersion"]));
+        Assert.Equal("10.0.1.23:6443", RenderingFixtures.Scalar(cluster["controlPlaneEndpoint"]));
+        Assert.Equal("10.200.0.0/16", RenderingFixtures.Scalar(((YamlMappingNode)cluster["networking"])["podSubnet"]));
+        var sans = ((YamlSequenceNode)((YamlMappingNode)cluster["apiServer"])["certSANs"])
+            .Select(RenderingFixtures.Scalar).ToList();
+        string[] expected = publicIp.Length == 0 ? ["10.0.1.23", lines[1]] : ["10.0.1.23", lines[1], publicIp];
+        Assert.Equal(expected, sans);
+        Assert.Equal(lines[1], RenderingFixtures.Scalar(((YamlMappingNode)init["nodeRegistration"])["name"]));
+    }
+
+    [Fact]
+    public void The_worker_writes_its_join_config_from_the_join_material()
+    {
+        Write("join.json", """{"endpoint":"10.0.1.23:6443","token":"abcdef.0123456789abcdef","caCertHash":"sha256:0123","expiresAt":"2026-12-01T20:00:00Z"}""");
+        var (code, output) = Bash(". ./lib.sh; . ./steps.sh; write_join_config ./join.json ./join.yaml; stat -c %a ./join.yaml");
+
+        Assert.True(code == 0, output);
+        Assert.Equal("600", output.Trim());
+        var doc = RenderingFixtures.Parse(File.ReadAllText(Path.Combine(folder.FullName, "join.yaml")));
+        var bootstrap = (YamlMappingNode)((YamlMappingNode)doc["discovery"])["bootstrapToken"];
+        Assert.Equal("10.0.1.23:6443", RenderingFixtures.Scalar(bootstrap["apiServerEndpoint"]));
+        Assert.Equal("abcdef.0123456789abcdef", RenderingFixtures.Scalar(bootstrap["token"]));
+        Assert.Equal("sha256:0123", RenderingFixtures.Scalar(((YamlSequenceNode)bootstrap["caCertHashes"])[0]));
+    }
+
     private void Write(string name, string content) => File.WriteAllText(Path.Combine(folder.FullName, name), content);
 
     private (int Code, string Output) Bash(string script) =>
@@ -99,6 +143,7 @@ public sealed class NodeScriptTests : IDisposable
             ["NODEIMAGER_ENV"] = Path.Combine(folder.FullName, "node.env"),
             ["NODEIMAGER_LOG"] = Path.Combine(folder.FullName, "bootstrap.log"),
             ["NODEIMAGER_RUN"] = folder.FullName,
+            ["NODEIMAGER_LIB"] = folder.FullName,
             ["FAKE_AWS_ARGS"] = Path.Combine(folder.FullName, "aws-args"),
             ["FAKE_AWS_VALUE"] = Path.Combine(folder.FullName, "aws-value"),
         });
