@@ -4,6 +4,8 @@
 set -euo pipefail
 # shellcheck source=/dev/null
 . "${NODEIMAGER_ENV:-/etc/nodeimager/node.env}"
+# shellcheck source=/dev/null
+. "${NODEIMAGER_LIB:-/usr/local/lib/nodeimager}/steps.sh"
 IMDS="${AWS_EC2_METADATA_SERVICE_ENDPOINT:-http://169.254.169.254/}"
 imds_token=$(curl -fsS -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 300" "${IMDS%/}/latest/api/token")
 meta() { curl -fsS -H "X-aws-ec2-metadata-token: $imds_token" "${IMDS%/}/latest/meta-data/$1"; }
@@ -11,8 +13,8 @@ AWS_DEFAULT_REGION=$(meta placement/region)
 export AWS_DEFAULT_REGION KUBECONFIG=/etc/kubernetes/admin.conf
 umask 077
 TOKEN=${1:-$(kubeadm token create --ttl 2h)}
-HASH=$(openssl x509 -pubkey -in /etc/kubernetes/pki/ca.crt | openssl pkey -pubin -outform der | openssl dgst -sha256 -hex | sed 's/^.* //')
-ENDPOINT="$(meta local-ipv4):6443" TOKEN="$TOKEN" HASH="sha256:$HASH" python3 - > /run/nodeimager-join.json << 'PY'
+HASH=$(ca_cert_hash /etc/kubernetes/pki/ca.crt)
+ENDPOINT="$(meta local-ipv4):6443" TOKEN="$TOKEN" HASH="$HASH" python3 - > /run/nodeimager-join.json << 'PY'
 import datetime, json, os
 expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=2)
 print(json.dumps({"endpoint": os.environ["ENDPOINT"], "token": os.environ["TOKEN"],

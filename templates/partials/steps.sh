@@ -196,3 +196,10 @@ PY
   )
   chmod 0600 "$2"
 }
+
+# ca_cert_hash CERT: what kubeadm join checks, sha256 of the DER public key (SubjectPublicKeyInfo).
+ca_cert_hash() {
+  local hex
+  hex=$(openssl x509 -pubkey -noout -in "$1" | openssl pkey -pubin -outform der | openssl dgst -sha256 -hex)
+  echo "sha256:${hex##* }"
+}

@@ -134,6 +134,21 @@ public sealed class NodeScriptTests : IDisposable
         Assert.Equal("sha256:0123", RenderingFixtures.Scalar(((YamlSequenceNode)bootstrap["caCertHashes"])[0]));
     }
 
+    [Fact]
+    public void The_ca_cert_hash_is_sha256_of_the_der_public_key()
+    {
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=kubernetes", key, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(1));
+        Write("ca.crt", cert.ExportCertificatePem());
+        var expected = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(cert.PublicKey.ExportSubjectPublicKeyInfo()));
+
+        var (code, output) = Bash(". ./lib.sh; . ./steps.sh; ca_cert_hash ./ca.crt");
+
+        Assert.True(code == 0, output);
+        Assert.Equal(expected, output.Trim());
+    }
+
     private void Write(string name, string content) => File.WriteAllText(Path.Combine(folder.FullName, name), content);
 
     private (int Code, string Output) Bash(string script) =>
