@@ -203,3 +203,18 @@ ca_cert_hash() {
   hex=$(openssl x509 -pubkey -noout -in "$1" | openssl pkey -pubin -outform der | openssl dgst -sha256 -hex)
   echo "sha256:${hex##* }"
 }
+
+# wait_for_join_material OUT: polls the join parameter until JOIN_TIMEOUT_SECONDS run out. Many workers share the
+# parameter store's throughput quota, so waits grow 5s -> 60s (doubling) with +-30% jitter.
+wait_for_join_material() {
+  local deadline delay=5
+  deadline=$(( $(date +%s) + JOIN_TIMEOUT_SECONDS ))
+  until aws ssm get-parameter --name "$JOIN_PARAMETER" --with-decryption --query Parameter.Value --output text > "$1" 2> /dev/null; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      log "no join material at $JOIN_PARAMETER after ${JOIN_TIMEOUT_SECONDS}s"
+      return 1
+    fi
+    sleep $(( delay * (70 + RANDOM % 61) / 100 ))
+    delay=$(( delay * 2 > 60 ? 60 : delay * 2 ))
+  done
+}

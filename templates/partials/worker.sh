@@ -14,17 +14,7 @@ open_firewall
 step wait-for-join
 report joining "waiting for $JOIN_PARAMETER.$STATUS_NOTE"
 umask 077
-deadline=$(( $(date +%s) + JOIN_TIMEOUT_SECONDS ))
-delay=5
-# Many workers share the parameter store's throughput quota: back off exponentially with jitter.
-until aws ssm get-parameter --name "$JOIN_PARAMETER" --with-decryption --query Parameter.Value --output text > /run/nodeimager-join.json 2> /dev/null; do
-  if [ "$(date +%s)" -ge "$deadline" ]; then
-    log "no join material at $JOIN_PARAMETER after ${JOIN_TIMEOUT_SECONDS}s"
-    false
-  fi
-  sleep $(( delay * (70 + RANDOM % 61) / 100 ))
-  delay=$(( delay * 2 > 60 ? 60 : delay * 2 ))
-done
+wait_for_join_material /run/nodeimager-join.json
 
 step kubeadm-join
 write_join_config /run/nodeimager-join.json /etc/nodeimager/kubeadm-join.yaml

@@ -149,6 +149,37 @@ public sealed class NodeScriptTests : IDisposable
         Assert.Equal(expected, output.Trim());
     }
 
+    [Fact]
+    public void Workers_poll_with_jittered_exponential_backoff_until_the_material_appears()
+    {
+        // The fake aws fails 8 times, then prints the material; sleep only records how long it was asked to wait.
+        Write("bin/aws", "#!/bin/bash\nn=$(cat \"$FAKE_AWS_ARGS.count\" 2>/dev/null || echo 0); echo $((n+1)) > \"$FAKE_AWS_ARGS.count\"\nprintf '%s\\n' \"$@\" > \"$FAKE_AWS_ARGS\"\n[ \"$n\" -ge 8 ] || exit 254\necho '{\"endpoint\":\"10.0.1.23:6443\"}'\n");
+        var (code, output) = Bash(". ./lib.sh; . ./steps.sh; sleep() { echo \"$1\" >> sleeps; }; wait_for_join_material ./join.json; cat join.json");
+
+        Assert.True(code == 0, output);
+        Assert.Contains("10.0.1.23:6443", output, StringComparison.Ordinal);
+        var sleeps = File.ReadAllLines(Path.Combine(folder.FullName, "sleeps")).Select(int.Parse).ToList();
+        int[] nominal = [5, 10, 20, 40, 60, 60, 60, 60];
+        Assert.Equal(nominal.Length, sleeps.Count);
+        for (var i = 0; i < nominal.Length; i++)
+        {
+            Assert.InRange(sleeps[i], nominal[i] * 70 / 100, nominal[i] * 130 / 100);
+        }
+
+        var args = File.ReadAllLines(Path.Combine(folder.FullName, "aws-args"));
+        Assert.Equal(["ssm", "get-parameter", "--name", "/nodeimager/nodeimager/join", "--with-decryption"], args[..5]);
+    }
+
+    [Fact]
+    public void Workers_give_up_at_the_join_timeout()
+    {
+        Write("bin/aws", "#!/bin/bash\nexit 254\n");
+        var (code, output) = Bash(". ./lib.sh; . ./steps.sh; JOIN_TIMEOUT_SECONDS=0; sleep() { :; }; wait_for_join_material ./join.json");
+
+        Assert.Equal(1, code);
+        Assert.Contains("no join material at /nodeimager/nodeimager/join after 0s", output, StringComparison.Ordinal);
+    }
+
     private void Write(string name, string content) => File.WriteAllText(Path.Combine(folder.FullName, name), content);
 
     private (int Code, string Output) Bash(string script) =>
