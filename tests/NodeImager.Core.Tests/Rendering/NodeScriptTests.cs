@@ -19,7 +19,7 @@ public sealed class NodeScriptTests : IDisposable
         Write("kubeadm-join.yaml", worker[Lib + "kubeadm-join.yaml"]);
         Write("kubeadm-init.yaml", RenderingFixtures.Files(RenderMatrix.Cases.First(c => c.PodCidr == "10.200.0.0/16").Rendered.Master.Text)[Lib + "kubeadm-init.yaml"]);
         Directory.CreateDirectory(Path.Combine(folder.FullName, "bin"));
-        Write("bin/aws", "#!/bin/bash\nprintf '%s\\n' \"$@\" > \"$FAKE_AWS_ARGS\"\nfor a in \"$@\"; do case $a in file://*) cp \"${a#file://}\" \"$FAKE_AWS_VALUE\";; esac; done\n");
+        Write("bin/aws", "#!/bin/bash\necho call >> \"$FAKE_AWS_ARGS.calls\"\nprintf '%s\\n' \"$@\" > \"$FAKE_AWS_ARGS\"\nfor a in \"$@\"; do case $a in file://*) cp \"${a#file://}\" \"$FAKE_AWS_VALUE\";; esac; done\n");
         RenderingFixtures.Run("chmod", ["0755", Path.Combine(folder.FullName, "bin", "aws")]);
     }
 
@@ -60,6 +60,27 @@ public sealed class NodeScriptTests : IDisposable
         Assert.Contains("[redacted-token]", tail, StringComparison.Ordinal);
         Assert.Contains("step kubeadm-join failed", root.GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.True(tail.Split('\n').Length <= 31);
+    }
+
+    [Fact]
+    public void A_failure_inside_command_substitution_is_reported_once_by_the_main_shell()
+    {
+        Write("bootstrap.log", string.Empty);
+        var (code, output) = Bash("""
+            . ./lib.sh
+            set -eE
+            INSTANCE_ID=i-1
+            trap 'on_error $LINENO' ERR
+            fails() { return 3; }
+            step containerd
+            version=$(fails)
+            echo "not reached $version"
+            """);
+
+        Assert.Equal(3, code);
+        Assert.Single(File.ReadAllLines(Path.Combine(folder.FullName, "aws-args.calls")));
+        using var status = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder.FullName, "aws-value")));
+        Assert.Equal("containerd", status.RootElement.GetProperty("step").GetString());
     }
 
     [Fact]
