@@ -130,6 +130,7 @@ install_node() {
     if golden_matches; then
       INSTALLED_VERSION=$(kubeadm version -o short)
       INSTALLED_VERSION=${INSTALLED_VERSION#v}
+      check_sandbox_image
       STATUS_NOTE="$STATUS_NOTE golden image $GOLDEN_RECIPE matches; install skipped."
       report installing "$STATUS_NOTE"
       return 0
