@@ -159,6 +159,10 @@ open_firewall() {
   firewall-cmd --permanent --zone=trusted --add-interface=cni0
   firewall-cmd --permanent --zone=trusted --add-interface=flannel.1
   firewall-cmd --reload
+  # The reload also drops Docker's NAT rules; Docker writes them again when it starts.
+  if [ "$DOCKER" = true ] && systemctl is-active --quiet docker; then
+    systemctl restart docker
+  fi
 }
 
 # set_flannel_network MANIFEST: flanneld refuses a pod CIDR outside net-conf.json's Network.
