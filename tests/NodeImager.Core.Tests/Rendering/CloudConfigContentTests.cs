@@ -186,8 +186,8 @@ public sealed class CloudConfigContentTests(Xunit.Abstractions.ITestOutputHelper
     public void Runtime_settings_follow_the_spec()
     {
         var spec = RenderingFixtures.DefaultSpec(
-            RenderingFixtures.Flag(Configuration.ConfigKeys.RuntimeDocker, "false"),
-            RenderingFixtures.Flag(Configuration.ConfigKeys.RuntimeSandboxImage, "registry.example.internal/pause:3.10.1"));
+            RenderingFixtures.Flag(Core.Configuration.ConfigKeys.RuntimeDocker, "false"),
+            RenderingFixtures.Flag(Core.Configuration.ConfigKeys.RuntimeSandboxImage, "registry.example.internal/pause:3.10.1"));
         var rendered = new ClusterRenderer(RenderingFixtures.Catalog).Render(spec, new RenderOptions(null));
         foreach (var document in rendered.Documents)
         {
