@@ -18,6 +18,7 @@ public sealed class TestSshd : IAsyncDisposable
 {
     private readonly Process process;
     private readonly StringBuilder log;
+    private bool stopped;
 
     private TestSshd(string root, int port, Process process, StringBuilder log)
     {
@@ -193,6 +194,12 @@ public sealed class TestSshd : IAsyncDisposable
 
     private async Task StopAsync()
     {
+        if (stopped)
+        {
+            return;
+        }
+
+        stopped = true;
         if (!process.HasExited)
         {
             process.Kill(entireProcessTree: true);
