@@ -48,7 +48,29 @@ public sealed class KnownHosts(string path)
         return Encoding.ASCII.GetString(keyBlob, 4, (int)length);
     }
 
+    // One process may open sessions to several nodes at once (up fetches from the master while waiting on workers):
+    // checking and recording must not interleave, or a host could be recorded twice or a line torn.
+    private static readonly Lock Gate = new();
+
     public HostKeyVerdict Check(string host, int port, byte[] keyBlob) => Check(host, port, keyBlob, out _);
+
+    /// <summary>
+    /// Trust on first use, in one step: an unknown host's key is recorded and reported as <see cref="HostKeyVerdict.Unknown"/>
+    /// (trusted from now on); a known key is <see cref="HostKeyVerdict.Known"/>; anything else is <see cref="HostKeyVerdict.Changed"/>.
+    /// </summary>
+    public HostKeyVerdict TrustOnFirstUse(string host, int port, byte[] keyBlob, out IReadOnlyList<string> recorded)
+    {
+        lock (Gate)
+        {
+            var verdict = Check(host, port, keyBlob, out recorded);
+            if (verdict == HostKeyVerdict.Unknown)
+            {
+                Add(host, port, keyBlob);
+            }
+
+            return verdict;
+        }
+    }
 
     /// <summary>Also returns the fingerprints of the keys recorded for the host, for the error message on a change.</summary>
     public HostKeyVerdict Check(string host, int port, byte[] keyBlob, out IReadOnlyList<string> recorded)
@@ -92,8 +114,24 @@ public sealed class KnownHosts(string path)
     /// <summary>Records the key for the host (appends a line; the file is created 0600).</summary>
     public void Add(string host, int port, byte[] keyBlob)
     {
+        lock (Gate)
+        {
+            Append(host, port, keyBlob);
+        }
+    }
+
+    private void Append(string host, int port, byte[] keyBlob)
+    {
         var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!;
-        Directory.CreateDirectory(directory);
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(directory);
+        }
+        else
+        {
+            // A cluster folder holds keys: private to the operator from the start.
+            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
         var line = $"{HostPattern(host, port)} {KeyType(keyBlob)} {Convert.ToBase64String(keyBlob)}\n";
         var options = new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.Read };
         if (!OperatingSystem.IsWindows())

@@ -41,21 +41,21 @@ public sealed class NodeShell : IDisposable
         NodeImagerException? refusal = null;
         client.HostKeyReceived += (_, e) =>
         {
-            var verdict = knownHosts.Check(endpoint.Host, endpoint.Port, e.HostKey, out var recorded);
-            switch (verdict)
+            try
             {
-                case HostKeyVerdict.Known:
-                    e.CanTrust = true;
-                    break;
-                case HostKeyVerdict.Unknown:
-                    // Trust on first use: the node is ours and just launched; from now on this key is the node's.
-                    knownHosts.Add(endpoint.Host, endpoint.Port, e.HostKey);
-                    e.CanTrust = true;
-                    break;
-                default:
-                    e.CanTrust = false;
+                // Trust on first use: the node is ours and just launched; from then on this key is the node's.
+                e.CanTrust = knownHosts.TrustOnFirstUse(endpoint.Host, endpoint.Port, e.HostKey, out var recorded) != HostKeyVerdict.Changed;
+                if (!e.CanTrust)
+                {
                     refusal = HostKeyChanged(endpoint, KnownHosts.Fingerprint(e.HostKey), recorded);
-                    break;
+                }
+            }
+            catch (Exception problem) when (problem is IOException or UnauthorizedAccessException)
+            {
+                e.CanTrust = false;
+                refusal = new NodeImagerException(
+                    $"Could not check the host key of {endpoint.Host} against {endpoint.KnownHostsPath}: {problem.Message}",
+                    "Make sure the cluster folder is yours and writable.", inner: problem);
             }
         };
 

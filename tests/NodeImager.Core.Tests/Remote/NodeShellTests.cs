@@ -142,6 +142,30 @@ public sealed class NodeShellTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Sessions_opened_at_once_record_the_host_key_once()
+    {
+        var shells = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => NodeShell.ConnectAsync(Endpoint(server), CancellationToken.None)));
+        foreach (var shell in shells)
+        {
+            shell.Dispose();
+        }
+
+        Assert.Single(await File.ReadAllLinesAsync(KnownHostsPath));
+    }
+
+    [Fact]
+    public async Task Cancelling_stops_a_running_command()
+    {
+        using var shell = await NodeShell.ConnectAsync(Endpoint(server), CancellationToken.None);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+        var started = DateTime.UtcNow;
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => shell.RunAsync("sleep 30", cancel.Token));
+
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
     public async Task A_wrong_key_is_reported_as_an_authentication_failure()
     {
         var otherKey = Path.Combine(home, "other_key");

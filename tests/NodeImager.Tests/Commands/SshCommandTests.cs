@@ -42,6 +42,9 @@ public sealed class CliHarness : IAsyncDisposable
 
     public string ClusterFolder => Path.Combine(Home, "clusters", "demo");
 
+    /// <summary>PATH as the command sees it (where it looks for the ssh client).</summary>
+    public string SearchPath { get; set; } = "/usr/bin:/bin";
+
     /// <summary>The console of the last run (the app disposes what it is given, so each run gets a new one).</summary>
     public TestConsole Console { get; private set; } = new();
 
@@ -60,7 +63,7 @@ public sealed class CliHarness : IAsyncDisposable
     {
         Console = new TestConsole();
         Console.Profile.Width = 400;
-        var environment = new Dictionary<string, string> { ["NODEIMAGER_HOME"] = Home, ["HOME"] = Home, ["PATH"] = "/usr/bin:/bin" };
+        var environment = new Dictionary<string, string> { ["NODEIMAGER_HOME"] = Home, ["HOME"] = Home, ["PATH"] = SearchPath };
         var app = NodeImagerApp.Create(Console, services =>
         {
             if (nodes is not null)
@@ -187,6 +190,29 @@ public sealed class SshCommandTests : IAsyncLifetime
 
         Assert.Equal(1, exitCode);
         Assert.Contains("Node lookup needs the AWS edge", cli.Console.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task On_a_terminal_the_openssh_client_takes_over_after_the_host_key_check()
+    {
+        // A stand-in ssh records how it was called; the real one then proves those arguments work, strictly checked.
+        var bin = Path.Combine(cli.Home, "bin");
+        Directory.CreateDirectory(bin);
+        var recorded = Path.Combine(cli.Home, "ssh-args");
+        await File.WriteAllTextAsync(Path.Combine(bin, "ssh"), $"#!/bin/sh\nprintf '%s\\n' \"$@\" > {recorded}\nexit 7\n");
+        File.SetUnixFileMode(Path.Combine(bin, "ssh"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        cli.SearchPath = bin;
+
+        var exitCode = await cli.RunAsync(Nodes, new TerminalStreams(Stream.Null, null, null, IsInteractive: true), "ssh", "demo", "--user", "root");
+
+        Assert.Equal(7, exitCode);
+        var knownHosts = Path.Combine(cli.ClusterFolder, "known_hosts");
+        var arguments = await File.ReadAllLinesAsync(recorded);
+        Assert.Equal(
+            SshCommand.OpenSshArguments(new NodeEndpoint(TestSshd.Host, cli.Server.Port, "root", Path.Combine(cli.ClusterFolder, "demo-ed25519"), knownHosts)),
+            arguments);
+        Assert.True(File.Exists(knownHosts));
+        Assert.Equal("real-ssh-ok\n", await TestSshd.Tool("/usr/bin/ssh", [.. arguments, "-o", "BatchMode=yes", "echo", "real-ssh-ok"]));
     }
 
     [Fact]
