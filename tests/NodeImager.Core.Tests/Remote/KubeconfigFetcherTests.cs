@@ -6,29 +6,7 @@ namespace NodeImager.Core.Tests.Remote;
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class KubeconfigFetcherTests : IAsyncLifetime
 {
-    /// <summary>Shaped like kubeadm's admin.conf (certificate data shortened).</summary>
-    public const string AdminConf = """
-        apiVersion: v1
-        clusters:
-        - cluster:
-            certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==
-            server: https://10.0.1.5:6443
-          name: kubernetes
-        contexts:
-        - context:
-            cluster: kubernetes
-            user: kubernetes-admin
-          name: kubernetes-admin@kubernetes
-        current-context: kubernetes-admin@kubernetes
-        kind: Config
-        preferences: {}
-        users:
-        - name: kubernetes-admin
-          user:
-            client-certificate-data: Q0xJRU5UIENFUlQK
-            client-key-data: Q0xJRU5UIEtFWQo=
-
-        """;
+    private const string AdminConf = KubeconfigTests.AdminConf;
 
     private readonly string home = Directory.CreateTempSubdirectory("nodeimager-home-").FullName;
     private TestSshd server = null!;

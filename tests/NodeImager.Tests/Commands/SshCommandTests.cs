@@ -5,6 +5,7 @@ using NodeImager.Cli.Infrastructure;
 using NodeImager.Core.Model;
 using NodeImager.Core.Remote;
 using NodeImager.Core.Tests.Remote;
+using Spectre.Console.Cli;
 using Spectre.Console.Testing;
 
 namespace NodeImager.Tests.Commands;
@@ -224,5 +225,21 @@ public sealed class SshCommandTests : IAsyncLifetime
             ["-i", "/k/key", "-p", "22", "-l", "ubuntu", "-o", "IdentitiesOnly=yes", "-o", "UserKnownHostsFile=/k/known_hosts", "-o", "GlobalKnownHostsFile=/dev/null",
                 "-o", "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=15", "203.0.113.7"],
             SshCommand.OpenSshArguments(endpoint));
+    }
+}
+
+public sealed class SshCommandExamplesTests
+{
+    [Theory]
+    [InlineData("ssh")]
+    [InlineData("logs")]
+    public async Task The_help_examples_parse(string command)
+    {
+        var console = new TestConsole();
+        var app = NodeImagerApp.Create(console);
+        app.Configure(config => config.ValidateExamples());
+
+        Assert.Equal(0, await app.RunAsync([command, "--help"]));
+        Assert.Contains($"nodeimager {command} demo", console.Output, StringComparison.Ordinal);
     }
 }
