@@ -111,6 +111,10 @@ public class NodeSettings : GlobalSettings
     [Description("Remote user. Default: ubuntu (Ubuntu cloud images).")]
     public string User { get; init; } = NodeEndpoint.DefaultUser;
 
+    [CommandOption("-p|--port <PORT>")]
+    [Description("SSH port, when the node's sshd listens elsewhere. Default: 22 (the port the node lookup reports).")]
+    public int? Port { get; init; }
+
     [CommandOption("-i|--identity <FILE>")]
     [Description("SSH private key. Default: the key `up` wrote into the cluster's folder (~/.nodeimager/clusters/NAME/).")]
     public string? Identity { get; init; }
@@ -126,6 +130,11 @@ public class NodeSettings : GlobalSettings
             return ValidationResult.Error("--connect-timeout must be 1 to 600 seconds.");
         }
 
+        if (Port is < 1 or > 65535)
+        {
+            return ValidationResult.Error("--port must be 1 to 65535.");
+        }
+
         return string.IsNullOrWhiteSpace(User) ? ValidationResult.Error("--user must not be empty.") : ValidationResult.Success();
     }
 
@@ -135,7 +144,8 @@ public class NodeSettings : GlobalSettings
         var files = ClusterFiles.For(Name, host.Variables);
         var identity = Identity is null ? null : Path.GetFullPath(Identity, host.WorkingDirectory);
         var node = NodeSelector.Select(Name, await nodes.FindAsync(Name, cancellationToken), Node);
-        return NodeEndpoint.For(node, files, files.PrivateKey(identity), User) with { ConnectTimeout = TimeSpan.FromSeconds(ConnectTimeout) };
+        var endpoint = NodeEndpoint.For(node with { SshPort = Port ?? node.SshPort }, files, files.PrivateKey(identity), User);
+        return endpoint with { ConnectTimeout = TimeSpan.FromSeconds(ConnectTimeout) };
     }
 }
 

@@ -124,6 +124,26 @@ public sealed class SshCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_port_can_be_overridden()
+    {
+        var nodes = new FakeNodeDirectory(FakeNodeDirectory.Master(TestSshd.FreePort()));
+
+        var exitCode = await cli.RunAsync(nodes, null, "ssh", "demo", "--user", "root", "--port", cli.Server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--", "echo", "port-ok");
+
+        Assert.Equal(0, exitCode);
+        Assert.Equal("port-ok\n", cli.Console.Output);
+    }
+
+    [Theory]
+    [InlineData("--port", "0")]
+    [InlineData("--connect-timeout", "0")]
+    public async Task Out_of_range_options_are_bad_input(string option, string value)
+    {
+        Assert.Equal(2, await cli.RunAsync(Nodes, null, "ssh", "demo", option, value, "--", "true"));
+        Assert.Contains($"{option} must be", cli.Console.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Without_a_terminal_the_shell_reads_commands_from_stdin()
     {
         var terminal = new TerminalStreams(new MemoryStream(Encoding.UTF8.GetBytes("echo via-shell\nexit 5\n")), null, null, IsInteractive: false);
