@@ -124,6 +124,21 @@ public sealed class SshCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Remote_stdout_and_stderr_stay_apart_and_byte_exact()
+    {
+        using var output = new MemoryStream();
+        using var error = new MemoryStream();
+        var terminal = new TerminalStreams(Stream.Null, output, error, IsInteractive: false);
+
+        var exitCode = await cli.RunAsync(Nodes, terminal, "ssh", "demo", "--user", "root", "--", "printf", "'\\377out'; echo err >&2");
+
+        Assert.Equal(0, exitCode);
+        Assert.Equal([0xff, (byte)'o', (byte)'u', (byte)'t'], output.ToArray());
+        Assert.Equal("err\n", Encoding.UTF8.GetString(error.ToArray()));
+        Assert.Equal("", cli.Console.Output);
+    }
+
+    [Fact]
     public async Task The_port_can_be_overridden()
     {
         var nodes = new FakeNodeDirectory(FakeNodeDirectory.Master(TestSshd.FreePort()));
