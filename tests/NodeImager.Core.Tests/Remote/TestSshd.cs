@@ -140,7 +140,9 @@ public sealed class TestSshd : IAsyncDisposable
     public async Task<TestSshd> ReplaceWithNewHostKeyAsync()
     {
         await StopAsync();
-        return await StartAsync(new Options(Port, AuthorizedKeyFrom: ClientKey));
+        var replacement = await StartAsync(new Options(Port, AuthorizedKeyFrom: ClientKey));
+        await DisposeAsync();
+        return replacement;
     }
 
     /// <summary>Writes a file on the fake node (an absolute path like /var/log/x.log).</summary>
