@@ -78,6 +78,20 @@ public sealed class NodeShellTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_user_without_passwordless_sudo_gets_a_clear_error()
+    {
+        await using var user = await TestSshd.StartAsync(new TestSshd.Options(NodeFiles: true, ActAsUser: true, SudoNeedsPassword: true));
+        user.WriteNodeFile("/etc/kubernetes/admin.conf", "secret\n");
+        using var shell = await NodeShell.ConnectAsync(Endpoint(user), CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<NodeImagerException>(() => shell.ReadPrivilegedFileAsync("/etc/kubernetes/admin.conf", CancellationToken.None));
+
+        Assert.Contains("Could not read /etc/kubernetes/admin.conf", error.Message, StringComparison.Ordinal);
+        Assert.Contains("sudo: a password is required", error.Message, StringComparison.Ordinal);
+        Assert.Contains("password-less sudo", error.Hint, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task First_contact_records_the_host_key_in_openssh_format()
     {
         using (await NodeShell.ConnectAsync(Endpoint(server), CancellationToken.None))

@@ -28,7 +28,8 @@ public sealed class TestSshd : IAsyncDisposable
         this.log = log;
     }
 
-    public sealed record Options(int? Port = null, string? AuthorizedKeyFrom = null, bool NodeFiles = false, bool ActAsUser = false);
+    /// <summary>SudoNeedsPassword (with ActAsUser): the stand-in sudo refuses as sudo -n does without a NOPASSWD rule.</summary>
+    public sealed record Options(int? Port = null, string? AuthorizedKeyFrom = null, bool NodeFiles = false, bool ActAsUser = false, bool SudoNeedsPassword = false);
 
     public const string Host = "127.0.0.1";
 
@@ -91,7 +92,7 @@ public sealed class TestSshd : IAsyncDisposable
             Script(bin, "sudo", $$"""
                 #!/bin/sh
                 echo "sudo $*" >> "{{root}}/sudo.log"
-                [ "$1" = "-n" ] || { echo "sudo: a password is required" >&2; exit 1; }
+                [ "$1" = "-n" ] && [ "{{(options.SudoNeedsPassword ? "no" : "yes")}}" = yes ] || { echo "sudo: a password is required" >&2; exit 1; }
                 shift
                 exec "$@"
                 """);
