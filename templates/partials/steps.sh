@@ -30,6 +30,15 @@ host_prep() {
   [ "$(sysctl -n net.ipv4.ip_forward)" = 1 ]
 }
 
+# Every node script starts the same way: log and failure trap, identity from IMDSv2, first report, host
+# prerequisites, and the aws CLI that every later report needs.
+prepare_node() {
+  begin
+  report booting
+  host_prep
+  install_aws_cli
+}
+
 install_aws_cli() {
   step aws-cli
   command -v aws > /dev/null && return 0
