@@ -109,7 +109,7 @@ public sealed class SelfAssemblyTests(Emulator emulator)
         var tail = master.GetProperty("logTail").GetString()!;
         Assert.Contains("could not initialize a Kubernetes cluster", tail, StringComparison.Ordinal);
         Assert.DoesNotMatch(TokenPattern(), tail);
-        Assert.Throws<AggregateException>(() => JoinAsync(emulator, spec.Name).Result);
+        await Assert.ThrowsAsync<Amazon.SimpleSystemsManagement.Model.ParameterNotFoundException>(() => JoinAsync(emulator, spec.Name));
 
         foreach (var worker in sim.Workers)
         {

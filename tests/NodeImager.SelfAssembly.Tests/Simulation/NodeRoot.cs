@@ -41,6 +41,11 @@ public sealed class NodeRoot : IAsyncDisposable
 
     public static async Task<NodeRoot> MountAsync(string name, string sharedDirectory, string layer, CancellationToken cancellationToken = default)
     {
+        if (Environment.UserName != "root")
+        {
+            throw new InvalidOperationException("The node simulator needs root (overlayfs and proc mounts, chroot, unshare); run these tests as root.");
+        }
+
         var baseDirectory = Directory.CreateTempSubdirectory($"nodeimager-sim-{name}-").FullName;
         var root = new NodeRoot(baseDirectory);
         try

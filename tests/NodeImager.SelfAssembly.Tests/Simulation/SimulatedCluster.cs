@@ -5,6 +5,7 @@ using Amazon.EC2.Model;
 using Amazon.Runtime;
 using Amazon.SecurityToken;
 using Amazon.SecurityToken.Model;
+using NodeImager.Aws.Iam;
 using NodeImager.Aws.Tests.Support;
 using NodeImager.Core.Model;
 
@@ -225,11 +226,10 @@ public sealed class SimulatedCluster : IAsyncDisposable
         var userData = Convert.FromBase64String(attribute.InstanceAttribute?.UserData ?? throw new InvalidOperationException($"{instance.InstanceId} has no user-data"));
 
         // The role behind the instance profile, found the way EC2 would: through IAM.
-        var profileName = instance.InstanceProfileArn.Split('/')[^1];
-        using var profile = await Emulator.AwsCliAsync("iam", "get-instance-profile", "--instance-profile-name", profileName);
-        var role = profile.RootElement.GetProperty("InstanceProfile").GetProperty("Roles")[0];
-        var roleName = role.GetProperty("RoleName").GetString()!;
-        var roleArn = role.GetProperty("Arn").GetString()!;
+        using var iam = new IamQueryClient(new BasicAWSCredentials(Emulator.AccessKey, Emulator.SecretKey), new Uri(Emulator.Endpoint));
+        var profile = await iam.GetInstanceProfileAsync(instance.InstanceProfileArn.Split('/')[^1], cancellationToken);
+        var roleName = profile.RoleNames.Count == 1 ? profile.RoleNames[0] : throw new InvalidOperationException($"instance profile {profile.InstanceProfileName} holds {profile.RoleNames.Count} roles");
+        var roleArn = (await iam.GetRoleAsync(roleName, cancellationToken)).Arn;
 
         var metadata = new InstanceMetadata(instance.InstanceId, instance.PrivateIp, instance.PublicIp, Emulator.Region, instance.AvailabilityZone, roleName, instance.InstanceProfileArn, userData);
         var root = await NodeRoot.MountAsync(instance.InstanceId, SharedDirectory, layer, cancellationToken);
