@@ -181,6 +181,12 @@ public sealed class StandInTests : IAsyncLifetime
         var rewritten = await Node(Fetch + $"sed -i 's|10.244.0.0/16|{PodCidr}|' /tmp/f.yml\nKUBECONFIG=/etc/kubernetes/admin.conf kubectl apply -f /tmp/f.yml");
         Assert.True(rewritten.ExitCode == 0, rewritten.Output);
         Assert.Equal(PodCidr, File.ReadAllText(Path.Combine(shared, "flannel-network")));
+
+        // Only a node kubeadm registered (under its host name) can become Ready.
+        var wrongNode = await Node("KUBECONFIG=/etc/kubernetes/admin.conf kubectl wait --for=condition=Ready node/ip-10-0-0-10.ec2.internal --timeout=10m");
+        Assert.Contains("not found", wrongNode.Output, StringComparison.Ordinal);
+        var node = await Node("KUBECONFIG=/etc/kubernetes/admin.conf kubectl wait --for=condition=Ready node/ip-10-0-0-10 --timeout=10m");
+        Assert.True(node.ExitCode == 0, node.Output);
     }
 
     [Fact]

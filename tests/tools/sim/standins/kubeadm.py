@@ -230,6 +230,16 @@ def ca_hash(path):
     return "sha256:" + digest.decode().strip().split()[-1]
 
 
+def register_node(name):
+    """The Node object the kubelet registers: its name is nodeRegistration.name, else the host name."""
+    name = name or env("SIM_HOSTNAME")
+    if name != name.lower() or not re.match(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", name):
+        raise KubeadmError(f'nodeRegistration.name: Invalid value: "{name}": a lowercase RFC 1123 subdomain is required')
+    os.makedirs(os.path.join(SHARED, "nodes"), exist_ok=True)
+    with open(os.path.join(SHARED, "nodes", name), "w") as f:
+        f.write(env("SIM_INSTANCE_ID"))
+
+
 def require_admin_conf():
     if not os.path.exists("/etc/kubernetes/admin.conf"):
         raise KubeadmError('failed to load admin kubeconfig: open /etc/kubernetes/admin.conf: no such file or directory\n'
@@ -348,6 +358,7 @@ def init(args):
         f.write(f"{advertise}:{endpoint.get('bindPort', 6443)}")
     with open(os.path.join(SHARED, "pod-cidr"), "w") as f:
         f.write(networking["podSubnet"])
+    register_node((init_doc.get("nodeRegistration") or {}).get("name"))
     print("[addons] Applied essential addon: CoreDNS")
     print("[addons] Applied essential addon: kube-proxy")
     print()
@@ -408,6 +419,7 @@ def join(args):
     os.makedirs(PKI, exist_ok=True)
     subprocess.run(["cp", os.path.join(SHARED, "ca.crt"), os.path.join(PKI, "ca.crt")], check=True)
     write_kubeconfig("/etc/kubernetes/kubelet.conf", f"https://{endpoint}", f"system:node:{env('SIM_HOSTNAME')}")
+    register_node(doc.get("nodeRegistration", {}).get("name") if "config" in values else values.get("node-name"))
     os.makedirs(os.path.join(SHARED, "joined"), exist_ok=True)
     with open(os.path.join(SHARED, "joined", env("SIM_INSTANCE_ID")), "w") as f:
         json.dump({"instanceId": env("SIM_INSTANCE_ID"), "endpoint": endpoint, "token": token, "caCertHash": actual, "at": now()}, f)
