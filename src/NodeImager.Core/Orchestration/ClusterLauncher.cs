@@ -66,12 +66,20 @@ public sealed class ClusterLauncher(IClusterCloud cloud, IUserDataSource userDat
 {
     public async Task<ClusterPlan> PlanAsync(ClusterSpec spec, UpOptions options, CancellationToken cancellationToken)
     {
-        var existing = await cloud.FindInstancesAsync(spec.Name, cancellationToken);
-        if (existing.Count > 0)
+        // Refuse rather than resume: a second `up` with other flags would silently mix two shapes of cluster.
+        var existing = await cloud.FindClusterResourcesAsync(spec.Name, cancellationToken);
+        if (existing.Instances.Count > 0)
         {
             throw new NodeImagerException(
-                $"Cluster '{spec.Name}' already exists in {cloud.Region}: {existing.Count} instance(s) tagged {ClusterNaming.ClusterTag}={spec.Name} are not terminated.",
+                $"Cluster '{spec.Name}' already exists in {cloud.Region}: {existing.Instances.Count} instance(s) tagged {ClusterNaming.ClusterTag}={spec.Name} are not terminated.",
                 $"Look at it with `nodeimager status {spec.Name}`, remove it with `nodeimager down {spec.Name}`, or pick another --name.");
+        }
+
+        if (!existing.IsEmpty)
+        {
+            throw new NodeImagerException(
+                $"Resources of an earlier cluster '{spec.Name}' are left in {cloud.Region}: {string.Join(", ", existing.Describe())}.",
+                $"Remove them with `nodeimager down {spec.Name}`, or pick another --name.");
         }
 
         var network = await cloud.DiscoverNetworkAsync(options.SubnetId, cancellationToken);
@@ -177,7 +185,7 @@ public sealed class ClusterLauncher(IClusterCloud cloud, IUserDataSource userDat
             cancellationToken.ThrowIfCancellationRequested();
             progress.Add("IAM roles and instance profiles");
             profiles = await cloud.EnsureNodeIdentityAsync(plan.Name, plan.Tags, cancellationToken);
-            report($"IAM instance profiles {string.Join(", ", profiles.Values.Distinct())} ready");
+            report(profiles.Count == 0 ? "IAM: no instance profile available to attach (pass --instance-profile)" : $"IAM instance profiles {string.Join(", ", profiles.Values.Distinct())} ready");
         }
 
         cancellationToken.ThrowIfCancellationRequested();
@@ -189,6 +197,7 @@ public sealed class ClusterLauncher(IClusterCloud cloud, IUserDataSource userDat
                     Role = launch.Role,
                     Count = launch.Count,
                     ImageId = plan.Image.ImageId,
+                    RootDeviceName = plan.Image.RootDeviceName,
                     InstanceType = launch.InstanceType,
                     SubnetId = plan.Network.SubnetId,
                     SecurityGroupId = groupIds[launch.Role],

@@ -46,7 +46,7 @@ public sealed class ClusterTeardown(IClusterCloud cloud, ClusterFolders folders,
 
         foreach (var key in found.KeyPairs)
         {
-            await cloud.DeleteKeyPairAsync(key.Id, cancellationToken);
+            await cloud.DeleteKeyPairAsync(key.Name, cancellationToken);
             report($"Key pair {key.Name} deleted");
         }
 

@@ -61,7 +61,7 @@ public interface IClusterCloud
     /// <summary>Deletes a group; throws <see cref="CloudDependencyException"/> while something still uses it.</summary>
     Task DeleteSecurityGroupAsync(string groupId, CancellationToken cancellationToken);
 
-    Task DeleteKeyPairAsync(string keyPairId, CancellationToken cancellationToken);
+    Task DeleteKeyPairAsync(string keyName, CancellationToken cancellationToken);
 
     Task DeleteParametersAsync(IReadOnlyList<string> names, CancellationToken cancellationToken);
 
@@ -73,7 +73,7 @@ public sealed class CloudDependencyException(string message, Exception? inner = 
 
 public sealed record CloudNetwork(string VpcId, IReadOnlyList<Cidr> VpcCidrs, string SubnetId, bool IsDefaultVpc);
 
-public sealed record CloudImage(string ImageId, string Name, string Source);
+public sealed record CloudImage(string ImageId, string Name, string Source, string RootDeviceName = "/dev/sda1");
 
 public sealed record CloudInstance(
     string InstanceId,
@@ -100,6 +100,9 @@ public sealed record LaunchRequest
     public required int Count { get; init; }
 
     public required string ImageId { get; init; }
+
+    /// <summary>The image's root device, where the encrypted gp3 volume is mapped.</summary>
+    public string RootDeviceName { get; init; } = "/dev/sda1";
 
     public required string InstanceType { get; init; }
 
