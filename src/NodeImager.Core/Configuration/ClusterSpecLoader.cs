@@ -180,7 +180,7 @@ public static partial class ClusterSpecLoader
 
         var docker = Bool(ConfigKeys.RuntimeDocker);
         var sandbox = Value(ConfigKeys.RuntimeSandboxImage).Trim();
-        if (sandbox.Length > 0 && !ImageReferencePattern().IsMatch(sandbox))
+        if (sandbox.Length > 0 && !ContainerImage.IsValidReference(sandbox))
         {
             Problem(ConfigKeys.RuntimeSandboxImage, "is not a container image reference like registry.k8s.io/pause:3.10.1");
         }
@@ -210,21 +210,27 @@ public static partial class ClusterSpecLoader
         }
 
         var tags = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var child in root.GetSection(ConfigKeys.Tags.Path).GetChildren())
+        // Tag keys may contain ':' (the configuration's own separator), so read every leaf below "tags".
+        foreach (var (tagKey, tagValue) in root.GetSection(ConfigKeys.Tags.Path).AsEnumerable(makePathsRelative: true))
         {
-            var path = $"{ConfigKeys.Tags.Path}:{child.Key}";
-            var where = SourceOf(root, path);
-            if (child.Key.StartsWith("aws:", StringComparison.OrdinalIgnoreCase) || child.Key.StartsWith("nodeimager:", StringComparison.OrdinalIgnoreCase))
+            if (tagValue is null)
             {
-                problems.Add(new SpecProblem(path, child.Value, "tag keys starting with aws: or nodeimager: are reserved", where));
+                continue;
             }
-            else if (child.Key.Length is 0 or > 128 || (child.Value?.Length ?? 0) > 256)
+
+            var path = $"{ConfigKeys.Tags.Path}:{tagKey}";
+            var where = SourceOf(root, path);
+            if (tagKey.StartsWith("aws:", StringComparison.OrdinalIgnoreCase) || tagKey.StartsWith("nodeimager:", StringComparison.OrdinalIgnoreCase))
             {
-                problems.Add(new SpecProblem(path, child.Value, "tag keys must be 1-128 characters and values at most 256", where));
+                problems.Add(new SpecProblem(path, tagValue, "tag keys starting with aws: or nodeimager: are reserved", where));
+            }
+            else if (tagKey.Length is 0 or > 128 || tagValue.Length > 256)
+            {
+                problems.Add(new SpecProblem(path, tagValue, "tag keys must be 1-128 characters and values at most 256", where));
             }
             else
             {
-                tags[child.Key] = child.Value ?? string.Empty;
+                tags[tagKey] = tagValue;
             }
         }
 
@@ -374,9 +380,6 @@ public static partial class ClusterSpecLoader
 
     [GeneratedRegex(@"^[a-z0-9][a-z0-9.-]{0,62}$")]
     private static partial Regex RecipeNamePattern();
-
-    [GeneratedRegex(@"^[a-z0-9]([a-z0-9._/-]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9._-]+)*(:[A-Za-z0-9._-]+)?(@sha256:[a-f0-9]{64})?$")]
-    private static partial Regex ImageReferencePattern();
 
     [GeneratedRegex(@"(\d{1,5})([smhd])")]
     private static partial Regex DurationPartPattern();

@@ -47,6 +47,13 @@ public sealed class YamlConfigFile
             problems.Add(new SpecProblem("--config", path, $"not valid YAML at line {e.Start.Line}, column {e.Start.Column}: {Innermost(e).Message}", where));
             return file;
         }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet's scanner sometimes fails without a position; the last event it parsed gives one.
+            var (line, column) = LastGoodPosition(text);
+            problems.Add(new SpecProblem("--config", path, $"not valid YAML near line {line}, column {column}: {e.Message}", $"{path}:{line}:{column}"));
+            return file;
+        }
 
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
         {
@@ -90,7 +97,7 @@ public sealed class YamlConfigFile
             }
             else if (key is null)
             {
-                var suggestion = Suggest(path);
+                var suggestion = Spelling.Closest(path, ConfigKeys.All.Select(k => k.Path));
                 var hint = suggestion is null ? string.Empty : $"; did you mean '{suggestion}'?";
                 problems.Add(new SpecProblem(path, null, $"unknown key{hint} Known keys: {string.Join(", ", ConfigKeys.All.Select(k => k.Path))}", where));
             }
@@ -156,33 +163,23 @@ public sealed class YamlConfigFile
 
     private string At(YamlNode node) => $"{Path}:{node.Start.Line}:{node.Start.Column}";
 
-    private static Exception Innermost(Exception e) => e.InnerException is null ? e : Innermost(e.InnerException);
-
-    /// <summary>The known key closest to a typo, if any is close.</summary>
-    internal static string? Suggest(string path)
+    private static (long Line, long Column) LastGoodPosition(string text)
     {
-        var best = ConfigKeys.All
-            .Select(k => (k.Path, Distance: Distance(k.Path.ToLowerInvariant(), path.ToLowerInvariant())))
-            .OrderBy(x => x.Distance)
-            .First();
-        return best.Distance <= Math.Max(2, path.Length / 3) ? best.Path : null;
-    }
-
-    private static int Distance(string a, string b)
-    {
-        var row = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (var i = 1; i <= a.Length; i++)
+        var parser = new Parser(new StringReader(text));
+        Mark mark = Mark.Empty;
+        try
         {
-            var previous = row[0];
-            row[0] = i;
-            for (var j = 1; j <= b.Length; j++)
+            while (parser.MoveNext())
             {
-                var current = row[j];
-                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), previous + (a[i - 1] == b[j - 1] ? 0 : 1));
-                previous = current;
+                mark = parser.Current!.End;
             }
         }
+        catch (Exception e) when (e is YamlException or InvalidOperationException)
+        {
+        }
 
-        return row[b.Length];
+        return (mark.Line, mark.Column);
     }
+
+    private static Exception Innermost(Exception e) => e.InnerException is null ? e : Innermost(e.InnerException);
 }

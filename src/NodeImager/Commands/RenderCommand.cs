@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using NodeImager.Cli.Infrastructure;
-using NodeImager.Core.Configuration;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -18,7 +17,7 @@ public sealed class RenderCommand(IAnsiConsole console, NodeImagerApp.HostEnviro
 
     public override Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var spec = ClusterSpecLoader.Load(settings.ToConfigInputs(host.Variables, host.WorkingDirectory));
+        var spec = ClusterLoader.Load(settings, host).Spec;
         console.MarkupLine($"Cluster [bold]{Markup.Escape(spec.Name)}[/]: Kubernetes {spec.KubernetesVersion}, {spec.Masters} master(s), {spec.Workers} worker(s).");
         return Task.FromResult(0);
     }

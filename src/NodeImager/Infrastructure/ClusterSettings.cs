@@ -24,6 +24,10 @@ public class ClusterSettings : GlobalSettings
     [Description("Use the templates in DIR instead of the ones shipped with the tool; DIR must hold every template.")]
     public string? Templates { get; init; }
 
+    [CommandOption("--images <DIR>")]
+    [Description("Golden-image recipes folder (default: images/ beside the tool, or NODEIMAGER_IMAGES).")]
+    public string? Images { get; init; }
+
     [CommandOption("--name <NAME>")]
     [Description("Cluster name (DNS-label-safe, at most 40 characters). Default: nodeimager.")]
     public string? Name { get; init; }

@@ -25,6 +25,7 @@ public static class NodeImagerApp
         {
             config.SetApplicationName("nodeimager");
             config.Settings.Console = console;
+            config.Settings.StrictParsing = true;
             config.CancellationExitCode(ExitCodes.Cancelled);
             config.SetExceptionHandler((exception, _) => Report(console, exception, diagnostics));
             config.SetInterceptor(new DiagnosticsInterceptor(on => diagnostics = on));

@@ -14,10 +14,10 @@ internal sealed class TypeRegistrar(IServiceCollection services) : ITypeRegistra
 
     public void RegisterLazy(Type service, Func<object> factory) => services.AddSingleton(service, _ => factory());
 
-    private sealed class TypeResolver(ServiceProvider provider) : ITypeResolver, IDisposable
+    // Not IDisposable on purpose: Spectre disposes the resolver after a run, and the provider would then dispose the
+    // console it was handed (tests reuse one console across runs). The process ends right after a run anyway.
+    private sealed class TypeResolver(ServiceProvider provider) : ITypeResolver
     {
         public object? Resolve(Type? type) => type is null ? null : provider.GetService(type);
-
-        public void Dispose() => provider.Dispose();
     }
 }

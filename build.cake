@@ -1,0 +1,87 @@
+// NodeImager build: dotnet tool restore && dotnet cake [--target=TASK] [--configuration=Release]
+// Tasks: Clean, Build, Format, Test (default), Publish, Emulator-Start, Emulator-Stop, Benchmark.
+var target = Argument("target", "Default");
+var configuration = Argument("configuration", "Release");
+var runtime = Argument("runtime", "linux-x64");
+var solution = "./NodeImager.sln";
+var artifacts = Directory("./artifacts");
+
+Task("Clean")
+    .Does(() =>
+{
+    CleanDirectories("./src/**/bin");
+    CleanDirectories("./src/**/obj");
+    CleanDirectories("./tests/**/bin");
+    CleanDirectories("./tests/**/obj");
+    CleanDirectory(artifacts);
+});
+
+Task("Build")
+    .Does(() =>
+{
+    // Warnings are errors (Directory.Build.props), code style is enforced in the build.
+    DotNetBuild(solution, new DotNetBuildSettings { Configuration = configuration });
+});
+
+Task("Format")
+    .Does(() =>
+{
+    DotNetFormat(solution, new DotNetFormatSettings { VerifyNoChanges = true, NoRestore = false });
+});
+
+Task("Test")
+    .IsDependentOn("Build")
+    .IsDependentOn("Format")
+    .Does(() =>
+{
+    // Integration tests start their own peers (moto in the trixie chroot, sshd on loopback): see tests/tools/.
+    var results = artifacts + Directory("test-results");
+    CleanDirectory(results);
+    DotNetTest(solution, new DotNetTestSettings
+    {
+        Configuration = configuration,
+        NoBuild = true,
+        ResultsDirectory = results,
+        Loggers = new[] { "trx", "console;verbosity=normal" },
+    });
+});
+
+Task("Publish")
+    .IsDependentOn("Test")
+    .Does(() =>
+{
+    // A self-contained single file: no .NET runtime needed on the operator's machine; templates/ and images/ are
+    // data files beside it so users can read and override them.
+    DotNetPublish("./src/NodeImager/NodeImager.csproj", new DotNetPublishSettings
+    {
+        Configuration = configuration,
+        Runtime = runtime,
+        SelfContained = true,
+        PublishSingleFile = true,
+        OutputDirectory = artifacts + Directory("nodeimager-" + runtime),
+    });
+});
+
+Task("Emulator-Start")
+    .Does(() => StartProcessOrFail("tests/tools/emulator.sh", "start"));
+
+Task("Emulator-Stop")
+    .Does(() => StartProcessOrFail("tests/tools/emulator.sh", "stop"));
+
+Task("Benchmark")
+    .IsDependentOn("Build")
+    .Does(() => StartProcessOrFail("tests/benchmarks/up-down.sh", configuration));
+
+Task("Default")
+    .IsDependentOn("Test");
+
+void StartProcessOrFail(string file, string arguments)
+{
+    var code = StartProcess(file, new ProcessSettings { Arguments = arguments });
+    if (code != 0)
+    {
+        throw new Exception($"{file} {arguments} exited with {code}");
+    }
+}
+
+RunTarget(target);
