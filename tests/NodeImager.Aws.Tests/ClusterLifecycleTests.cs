@@ -1,7 +1,9 @@
-using System.Text;
 using System.Text.Json;
 using Amazon.EC2.Model;
 using NodeImager.Aws.Tests.Support;
+using NodeImager.Core.Configuration;
+using NodeImager.Core.Model;
+using NodeImager.Core.Rendering;
 
 namespace NodeImager.Aws.Tests;
 
@@ -39,8 +41,14 @@ public sealed class ClusterLifecycleTests(Emulator emulator) : IAsyncLifetime, I
             Assert.Equal("true", run.Parameter("BlockDeviceMapping.1.Ebs.Encrypted"));
             Assert.Equal("gp3", run.Parameter("BlockDeviceMapping.1.Ebs.VolumeType"));
             Assert.Equal("terminate", run.Parameter("InstanceInitiatedShutdownBehavior"));
-            var userData = Encoding.UTF8.GetString(Convert.FromBase64String(run.Parameter("UserData")!));
-            Assert.False(string.IsNullOrWhiteSpace(userData));
+            // User-data is exactly the renderer's document for the role, rendered with the tagged expiry.
+            var role = run.Parameter("MinCount") == "1" ? NodeRole.Master : NodeRole.Worker;
+            var expiresAt = DateTimeOffset.Parse(TagValue(run, "nodeimager:expires-at"), System.Globalization.CultureInfo.InvariantCulture);
+            var sent = Convert.FromBase64String(run.Parameter("UserData")!);
+            Assert.InRange(sent.Length, 1, 16_384);
+            var expected = ExpectedUserData(role, expiresAt);
+            Assert.Equal(expected.UserData, sent);
+            Assert.StartsWith("#cloud-config", expected.Text, StringComparison.Ordinal);
             Assert.Contains(new[] { "TagSpecification.1.ResourceType", "TagSpecification.2.ResourceType" }, p => run.Parameter(p) == "volume");
         }
 
@@ -319,6 +327,35 @@ public sealed class ClusterLifecycleTests(Emulator emulator) : IAsyncLifetime, I
         await AssertNothingTaggedAsync("old");
         using var still = await emulator.AwsCliAsync("ec2", "describe-instances", "--filters", "Name=tag:nodeimager:cluster,Values=young,forever", "Name=instance-state-name,Values=pending,running");
         Assert.Equal(4, CliRun.Instances(still).Count());
+    }
+
+    private static string TagValue(RecordedRequest run, string key)
+    {
+        for (var spec = 1; spec <= 2; spec++)
+        {
+            for (var tag = 1; run.Parameter($"TagSpecification.{spec}.Tag.{tag}.Key") is { } name; tag++)
+            {
+                if (name == key)
+                {
+                    return run.Parameter($"TagSpecification.{spec}.Tag.{tag}.Value")!;
+                }
+            }
+        }
+
+        throw new InvalidOperationException($"{key} was not sent");
+    }
+
+    /// <summary>What the renderer makes of the spec the test's flags describe.</summary>
+    private static RenderedDocument ExpectedUserData(NodeRole role, DateTimeOffset expiresAt)
+    {
+        var spec = ClusterSpecLoader.Load(new ConfigInputs
+        {
+            WorkingDirectory = Path.GetTempPath(),
+            Flags = [new("name", "alpha", "--name"), new("workers", "3", "--workers"), new("adminCidrs", "203.0.113.7/32", "--admin-cidr"), new("tags:team", "platform", "--tag")],
+        }) with
+        { Region = Emulator.Region };
+        var catalog = TemplateCatalog.LoadOrThrow(Path.Combine(Emulator.RepositoryRoot, "templates"));
+        return new ClusterRenderer(catalog).Render(spec, new RenderOptions(expiresAt)).For(role);
     }
 
     private static List<string> Rules(JsonElement group) =>

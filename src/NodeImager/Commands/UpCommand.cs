@@ -5,6 +5,7 @@ using NodeImager.Core;
 using NodeImager.Core.Configuration;
 using NodeImager.Core.Model;
 using NodeImager.Core.Orchestration;
+using NodeImager.Core.Rendering;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -67,11 +68,11 @@ public sealed class UpCommand(IAnsiConsole console, NodeImagerApp.HostEnvironmen
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var spec = ClusterLoader.Load(settings, host).Spec;
-        using var session = CloudSession.Open(settings, spec.Region, host);
+        var loaded = ClusterLoader.Load(settings, host);
+        using var session = CloudSession.Open(settings, loaded.Spec.Region, host);
         try
         {
-            return await RunAsync(spec, settings, session, cancellationToken);
+            return await RunAsync(loaded, settings, session, cancellationToken);
         }
         finally
         {
@@ -82,11 +83,18 @@ public sealed class UpCommand(IAnsiConsole console, NodeImagerApp.HostEnvironmen
         }
     }
 
-    private async Task<int> RunAsync(ClusterSpec spec, Settings settings, CloudSession session, CancellationToken cancellationToken)
+    private async Task<int> RunAsync(LoadedCluster loaded, Settings settings, CloudSession session, CancellationToken cancellationToken)
     {
+        var spec = loaded.Spec;
         var templates = settings.Templates
-            ?? (host.Variables.TryGetValue("NODEIMAGER_TEMPLATES", out var t) && t.Length > 0 ? t : Path.Combine(host.ToolDirectory, "templates"));
-        var launcher = new ClusterLauncher(session.Cloud, new TemplateUserData(templates), new OperatorAddress(), session.Folders, TimeProvider.System);
+            ?? (host.Variables.TryGetValue("NODEIMAGER_TEMPLATES", out var t) && t.Length > 0 ? t : TemplateCatalog.DefaultDirectory(host.ToolDirectory));
+        templates = Path.GetFullPath(templates, host.WorkingDirectory);
+
+        // Nodes booting a golden image (not an --ami override) check its marker and skip the install when it matches.
+        var golden = loaded.Recipe is { } recipe && settings.Ami is null
+            ? new GoldenImageMarker(recipe.Name, recipe.Hash, recipe.KubernetesVersion.ToString())
+            : null;
+        var launcher = new ClusterLauncher(session.Cloud, new TemplateUserData(templates, golden), new OperatorAddress(), session.Folders, TimeProvider.System);
         var options = new UpOptions { SubnetId = settings.SubnetId, ImageId = settings.Ami, InstanceProfile = settings.InstanceProfile, Spot = settings.Spot };
 
         var plan = await launcher.PlanAsync(spec with { Region = session.Cloud.Region }, options, cancellationToken);
