@@ -115,6 +115,28 @@ public sealed class ClusterLifecycleTests(Emulator emulator) : IAsyncLifetime, I
     }
 
     [Fact]
+    public async Task Spot_and_an_existing_instance_profile_are_sent_as_asked_through_the_endpoint_flag()
+    {
+        await emulator.AwsCliAsync("iam", "create-instance-profile", "--instance-profile-name", "shared-nodes");
+        var environment = cli.DefaultEnvironment();
+        environment.Remove("AWS_ENDPOINT_URL");
+        await emulator.StartRecordingAsync();
+        var up = await cli.RunAsync(environment, CancellationToken.None, "up", "--name", "pi", "--workers", "1", "--no-wait", "--spot", "--instance-profile", "shared-nodes",
+            "--admin-cidr", "203.0.113.7/32", "--ami", await cli.SomeImageAsync(), "--endpoint-url", emulator.Endpoint);
+        var recorded = await emulator.StopRecordingAsync();
+
+        Assert.True(up.ExitCode == 0, up.ToString());
+        var runs = recorded.Where(r => r.Action == "RunInstances").ToList();
+        Assert.Equal(2, runs.Count);
+        Assert.All(runs, r =>
+        {
+            Assert.Equal("spot", r.Parameter("InstanceMarketOptions.MarketType"));
+            Assert.Equal("shared-nodes", r.Parameter("IamInstanceProfile.Name"));
+        });
+        Assert.DoesNotContain(recorded, r => r.Action == "CreateRole");
+    }
+
+    [Fact]
     public async Task Down_removes_everything_the_real_cli_can_find_and_a_second_down_finds_nothing()
     {
         Assert.Equal(0, (await cli.UpAsync("beta", "--workers", "2", "--no-wait")).ExitCode);
