@@ -257,6 +257,20 @@ public sealed class ClusterLifecycleTests(Emulator emulator) : IAsyncLifetime, I
         Assert.Contains("no default VPC", up.Output);
         Assert.Contains("--subnet-id", up.Output);
         Assert.All(recorded, r => Assert.Matches("^(Describe|Get|List)", r.Action));
+
+        var missing = await cli.UpAsync("theta", "--no-wait", "--subnet-id", "subnet-0000000000000000a");
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("subnet-0000000000000000a does not exist", missing.Output);
+
+        // With a subnet of another VPC, up goes there (and checks the pod network against that VPC).
+        var own = (await ec2.CreateVpcAsync(new CreateVpcRequest { CidrBlock = "10.20.0.0/16" })).Vpc.VpcId;
+        var subnetId = (await ec2.CreateSubnetAsync(new CreateSubnetRequest { VpcId = own, CidrBlock = "10.20.1.0/24" })).Subnet.SubnetId;
+        var there = await cli.UpAsync("theta", "--no-wait", "--workers", "1", "--subnet-id", subnetId);
+        Assert.True(there.ExitCode == 0, there.ToString());
+        using var described = await emulator.AwsCliAsync("ec2", "describe-instances", "--filters", "Name=tag:nodeimager:cluster,Values=theta");
+        Assert.All(CliRun.Instances(described), i => Assert.Equal(subnetId, i.GetProperty("SubnetId").GetString()));
+        using var groups = await emulator.AwsCliAsync("ec2", "describe-security-groups", "--filters", "Name=tag:nodeimager:cluster,Values=theta");
+        Assert.All(groups.RootElement.GetProperty("SecurityGroups").EnumerateArray(), g => Assert.Equal(own, g.GetProperty("VpcId").GetString()));
     }
 
     [Fact]
@@ -323,6 +337,22 @@ public sealed class ClusterLifecycleTests(Emulator emulator) : IAsyncLifetime, I
         Assert.Contains($"worker {worker} failed at step 'kubeadm-join'", result.Output);
         Assert.Contains("could not reach the API", result.Output);
         Assert.Contains("nodeimager down mu", result.Output);
+    }
+
+    [Fact]
+    public async Task Ctrl_C_while_waiting_exits_130_and_names_the_down_command()
+    {
+        using var cancellation = new CancellationTokenSource();
+        var up = cli.RunAsync(cli.DefaultEnvironment(), cancellation.Token, "up", "--name", "tau", "--workers", "1", "--admin-cidr", "203.0.113.7/32",
+            "--ami", await cli.SomeImageAsync(), "--poll-interval", "0.1");
+        await cli.WaitForInstancesAsync("tau", 2);
+        await Task.Delay(300);
+        await cancellation.CancelAsync();
+
+        var result = await up.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(130, result.ExitCode);
+        Assert.Contains("Cancelled", result.Output);
+        Assert.Contains("nodeimager down tau", result.Output);
     }
 
     [Fact]
