@@ -12,6 +12,27 @@ internal static class CommandCatalog
             .WithExample("render", "--workers", "3", "--out", "out")
             .WithExample("render", "--kubernetes-version", "1.36", "--pod-cidr", "10.200.0.0/16", "--out", "out");
 
+        config.AddCommand<UpCommand>("up")
+            .WithDescription("Create a cluster on EC2 and wait until every node reports ready. Everything is tagged, so `down` can always find it.")
+            .WithExample("up", "--name", "demo", "--workers", "3")
+            .WithExample("up", "--name", "demo", "--workers", "3", "--admin-cidr", "203.0.113.7/32", "--no-wait")
+            .WithExample("up", "--name", "demo", "--dry-run");
+
+        config.AddCommand<StatusCommand>("status")
+            .WithDescription("List the clusters in the region, or show one cluster's nodes and the phase each reported.")
+            .WithExample("status")
+            .WithExample("status", "demo", "--output", "json");
+
+        config.AddCommand<DownCommand>("down")
+            .WithDescription("Remove every resource of a cluster, found by its tags alone. Safe to run again.")
+            .WithExample("down", "demo")
+            .WithExample("down", "demo", "--dry-run");
+
+        config.AddCommand<ReapCommand>("reap")
+            .WithDescription("Remove every cluster whose nodeimager:expires-at has passed.")
+            .WithExample("reap")
+            .WithExample("reap", "--dry-run");
+
         config.AddCommand<SshCommand>("ssh")
             .WithDescription("Open a shell on a node (checking its host key), or run one command there: `-- COMMAND` returns its exit code.")
             .WithExample("ssh", "demo")

@@ -1,0 +1,65 @@
+namespace NodeImager.Core.Orchestration;
+
+/// <summary>The operator's local files per cluster (<c>$NODEIMAGER_HOME</c> or <c>~/.nodeimager</c>, then
+/// <c>clusters/NAME</c>): only the private key, which AWS shows once. Everything else is found through tags.</summary>
+public sealed class ClusterFolders(string home)
+{
+    public string Home { get; } = home;
+
+    public static ClusterFolders FromEnvironment(IReadOnlyDictionary<string, string> variables)
+    {
+        if (variables.TryGetValue("NODEIMAGER_HOME", out var home) && home.Length > 0)
+        {
+            return new ClusterFolders(home);
+        }
+
+        var user = variables.TryGetValue("HOME", out var h) && h.Length > 0 ? h : Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        return new ClusterFolders(Path.Combine(user, ".nodeimager"));
+    }
+
+    public string ClusterFolder(string cluster) => Path.Combine(Home, "clusters", cluster);
+
+    /// <summary>Writes the key readable by the owner only (ssh refuses keys others can read); the folder is 0700.</summary>
+    public string SavePrivateKey(string cluster, string keyType, string privateKey)
+    {
+        var folder = ClusterFolder(cluster);
+        Directory.CreateDirectory(folder);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        var path = Path.Combine(folder, $"id_{keyType}");
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using (var stream = new FileStream(path, options))
+        using (var writer = new StreamWriter(stream))
+        {
+            writer.Write(privateKey.EndsWith('\n') ? privateKey : privateKey + "\n");
+        }
+
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        return path;
+    }
+
+    /// <summary>True when there was a folder to remove.</summary>
+    public bool Remove(string cluster)
+    {
+        var folder = ClusterFolder(cluster);
+        if (!Directory.Exists(folder))
+        {
+            return false;
+        }
+
+        Directory.Delete(folder, recursive: true);
+        return true;
+    }
+}

@@ -1,0 +1,198 @@
+using System.ComponentModel;
+using NodeImager.Aws;
+using NodeImager.Cli.Infrastructure;
+using NodeImager.Core;
+using NodeImager.Core.Configuration;
+using NodeImager.Core.Model;
+using NodeImager.Core.Orchestration;
+using NodeImager.Core.Rendering;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace NodeImager.Cli.Commands;
+
+/// <summary>Creates a cluster on EC2 and (unless --no-wait) follows the nodes until every one reports ready.</summary>
+public sealed class UpCommand(IAnsiConsole console, NodeImagerApp.HostEnvironment host) : AsyncCommand<UpCommand.Settings>
+{
+    public sealed class Settings : ClusterSettings, IAwsFlags
+    {
+        [CommandOption("--profile <NAME>")]
+        [Description("AWS profile from the shared config/credentials files (default: AWS_PROFILE, or the environment's keys).")]
+        public string? Profile { get; init; }
+
+        [CommandOption("--endpoint-url <URL>")]
+        [Description("Send every AWS call to this endpoint (an emulator); AWS_ENDPOINT_URL does the same.")]
+        public string? EndpointUrl { get; init; }
+
+        [CommandOption("--subnet-id <SUBNET>")]
+        [Description("Subnet for every node (default: a default subnet of the default VPC).")]
+        public string? SubnetId { get; init; }
+
+        [CommandOption("--ami <AMI>")]
+        [Description("Boot this AMI instead of the newest Ubuntu (or golden) image.")]
+        public string? Ami { get; init; }
+
+        [CommandOption("--instance-profile <NAME>")]
+        [Description("Use this existing IAM instance profile for every node instead of creating the cluster's own roles.")]
+        public string? InstanceProfile { get; init; }
+
+        [CommandOption("--spot")]
+        [Description("Launch spot instances (one-time, terminated on interruption).")]
+        public bool Spot { get; init; }
+
+        [CommandOption("--dry-run")]
+        [Description("Print the plan (instances, groups, rules, parameters, roles) and change nothing.")]
+        public bool DryRun { get; init; }
+
+        [CommandOption("--no-wait")]
+        [Description("Return once the instances are launched, without waiting for the nodes to report ready.")]
+        public bool NoWait { get; init; }
+
+        [CommandOption("--timeout <DURATION>")]
+        [Description("How long to wait for every node to be ready (e.g. 20m). Default: 20m.")]
+        public string Timeout { get; init; } = "20m";
+
+        [CommandOption("--stats")]
+        [Description("At the end, print the AWS requests sent, by service and action.")]
+        public bool Stats { get; init; }
+
+        [CommandOption("--poll-interval <SECONDS>", IsHidden = true)]
+        [Description("Seconds between polls while waiting (tests use less than the default 5).")]
+        public string? PollInterval { get; init; }
+
+        public override ValidationResult Validate() =>
+            ClusterSpecLoader.ParseDuration(Timeout.Trim().ToLowerInvariant()) is { TotalSeconds: > 0 }
+                ? ValidationResult.Success()
+                : ValidationResult.Error($"--timeout '{Timeout}' is not a duration like 20m or 1h.");
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var loaded = ClusterLoader.Load(settings, host);
+        using var session = CloudSession.Open(settings, loaded.Spec.Region, host);
+        try
+        {
+            return await RunAsync(loaded, settings, session, cancellationToken);
+        }
+        finally
+        {
+            if (settings.Stats)
+            {
+                session.PrintStats(console);
+            }
+        }
+    }
+
+    private async Task<int> RunAsync(LoadedCluster loaded, Settings settings, CloudSession session, CancellationToken cancellationToken)
+    {
+        var spec = loaded.Spec;
+        var templates = settings.Templates
+            ?? (host.Variables.TryGetValue("NODEIMAGER_TEMPLATES", out var t) && t.Length > 0 ? t : TemplateCatalog.DefaultDirectory(host.ToolDirectory));
+        templates = Path.GetFullPath(templates, host.WorkingDirectory);
+
+        // Nodes booting a golden image (not an --ami override) check its marker and skip the install when it matches.
+        var golden = loaded.Recipe is { } recipe && settings.Ami is null
+            ? new GoldenImageMarker(recipe.Name, recipe.Hash, recipe.KubernetesVersion.ToString())
+            : null;
+        var launcher = new ClusterLauncher(session.Cloud, new TemplateUserData(templates, golden), new OperatorAddress(), session.Folders, TimeProvider.System);
+        var options = new UpOptions { SubnetId = settings.SubnetId, ImageId = settings.Ami, InstanceProfile = settings.InstanceProfile, Spot = settings.Spot };
+
+        var plan = await launcher.PlanAsync(spec with { Region = session.Cloud.Region }, options, cancellationToken);
+        if (settings.DryRun)
+        {
+            console.MarkupLine("[bold]Plan[/] (dry run: nothing is created)");
+            foreach (var line in plan.Describe())
+            {
+                console.WriteLine(line);
+            }
+
+            return ExitCodes.Ok;
+        }
+
+        var down = $"nodeimager down {spec.Name}{RegionFlag(settings, session)}";
+        var progress = new LaunchProgress();
+        LaunchedCluster launched;
+        try
+        {
+            console.MarkupLine($"Creating cluster [bold]{Markup.Escape(spec.Name)}[/] in {session.Cloud.Region}: {spec.Masters} master(s), {spec.Workers} worker(s), image {plan.Image.ImageId}{(plan.ExpiresAt is { } at ? $", expires {ClusterLauncher.FormatTime(at)}" : string.Empty)}");
+            launched = await launcher.LaunchAsync(plan, progress, line => console.WriteLine("  " + line), cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            console.MarkupLine("[yellow]Cancelled.[/] Launching stopped; what was created so far is tagged " + Markup.Escape($"{ClusterNaming.ClusterTag}={spec.Name}") + ".");
+            console.WriteLine($"Remove it with: {down}");
+            return ExitCodes.Cancelled;
+        }
+        catch (NodeImagerException e) when (progress.CreatedAnything)
+        {
+            throw new NodeImagerException(
+                $"{e.Message}\nAlready created (all tagged {ClusterNaming.ClusterTag}={spec.Name}): {string.Join(", ", progress.Created)}.",
+                $"Remove it with `{down}`. {e.Hint}",
+                e.ExitCode,
+                e);
+        }
+
+        if (settings.NoWait)
+        {
+            console.WriteLine($"Launched {launched.AllInstanceIds.Count} instance(s). Follow them with `nodeimager status {spec.Name}`; remove everything with `{down}`.");
+            return ExitCodes.Ok;
+        }
+
+        var timeout = ClusterSpecLoader.ParseDuration(settings.Timeout.Trim().ToLowerInvariant())!.Value;
+        var watcher = new ClusterWatcher(session.Cloud, TimeProvider.System);
+        try
+        {
+            var table = NodeTable([]);
+            WaitSnapshot? final = null;
+            await console.Live(table).StartAsync(async live =>
+            {
+                final = await watcher.WaitAsync(spec.Name, launched.InstanceIds, timeout, session.PollInterval, snapshot =>
+                {
+                    Fill(table, snapshot.Nodes);
+                    live.Refresh();
+                }, cancellationToken);
+            });
+            var master = (await session.Cloud.FindInstancesAsync(spec.Name, cancellationToken)).FirstOrDefault(i => i.Role == NodeRole.Master);
+            console.MarkupLine($"[green]Cluster {Markup.Escape(spec.Name)} is ready[/]: {final!.Nodes.Count} node(s).");
+            if (master?.PublicIp is { } ip && launched.PrivateKeyPath is { } key)
+            {
+                console.WriteLine($"SSH: ssh -i {key} ubuntu@{ip}");
+            }
+
+            console.WriteLine($"Remove it with: {down}");
+            return ExitCodes.Ok;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            console.MarkupLine("[yellow]Cancelled[/] while waiting; the nodes keep booting.");
+            console.WriteLine($"Remove them with: {down}");
+            return ExitCodes.Cancelled;
+        }
+    }
+
+    private static string RegionFlag(Settings settings, CloudSession session) =>
+        settings.Region is null && settings.Profile is null ? string.Empty
+        : $"{(settings.Profile is { } p ? $" --profile {p}" : string.Empty)} --region {session.Cloud.Region}";
+
+    internal static Table NodeTable(IReadOnlyList<NodeProgress> nodes)
+    {
+        var table = new Table().AddColumns("Role", "Instance", "State", "Phase", "Step", "Elapsed");
+        Fill(table, nodes);
+        return table;
+    }
+
+    internal static void Fill(Table table, IReadOnlyList<NodeProgress> nodes)
+    {
+        table.Rows.Clear();
+        foreach (var node in nodes)
+        {
+            var phase = node.Phase switch
+            {
+                "ready" => "[green]ready[/]",
+                "failed" => "[red]failed[/]",
+                var p => Markup.Escape(p),
+            };
+            table.AddRow(node.Role.Name(), node.InstanceId, Markup.Escape(node.InstanceState), phase, Markup.Escape(node.Step), $"{(int)node.Elapsed.TotalMinutes}m{node.Elapsed.Seconds:00}s");
+        }
+    }
+}
