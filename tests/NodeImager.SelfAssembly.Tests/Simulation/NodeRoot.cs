@@ -39,6 +39,8 @@ public sealed class NodeRoot : IAsyncDisposable
 
     public static string ChrootPath => Environment.GetEnvironmentVariable("NODEIMAGER_CHROOT") is { Length: > 0 } p ? p : "/var/cache/nodeimager/trixie";
 
+    /// <summary>Mounts a node root; layer is the lower layers above the chroot, topmost first, separated by ':' (e.g. a
+    /// golden image's snapshot, then the simulator layer).</summary>
     public static async Task<NodeRoot> MountAsync(string name, string sharedDirectory, string layer, CancellationToken cancellationToken = default)
     {
         if (Environment.UserName != "root")

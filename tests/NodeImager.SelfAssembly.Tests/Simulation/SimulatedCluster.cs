@@ -31,6 +31,10 @@ public sealed record SimulationSettings
     /// <summary>SIM_DELAY_* seconds per stand-in operation (zero in tests; realistic in the benchmark).</summary>
     public IReadOnlyDictionary<string, double> Delays { get; init; } = new Dictionary<string, double>();
 
+    /// <summary>A golden image's file system (from <see cref="SimulatedCluster.SnapshotImage"/>), laid under the node
+    /// as its AMI; null for stock Ubuntu.</summary>
+    public string? ImageLayer { get; init; }
+
     public static SimulationSettings For(ClusterSpec spec) => new()
     {
         PodCidr = spec.PodCidr,
@@ -70,9 +74,12 @@ public sealed class SimulatedCluster : IAsyncDisposable
 
     public IReadOnlyList<SimulatedNode> Nodes => nodes;
 
-    public SimulatedNode Master => nodes.Single(n => n.Role == NodeRole.Master);
+    public SimulatedNode Master => nodes.Single(n => n.RoleTag == "master");
 
-    public IReadOnlyList<SimulatedNode> Workers => [.. nodes.Where(n => n.Role == NodeRole.Worker)];
+    public IReadOnlyList<SimulatedNode> Workers => [.. nodes.Where(n => n.RoleTag == "worker")];
+
+    /// <summary>Golden-image builders (tag nodeimager:role=builder).</summary>
+    public IReadOnlyList<SimulatedNode> Builders => [.. nodes.Where(n => n.RoleTag == "builder")];
 
     /// <summary>Finds the cluster's running instances and prepares a node for each (nothing boots yet).</summary>
     public static async Task<SimulatedCluster> AttachAsync(Emulator emulator, string name, SimulationSettings settings, CancellationToken cancellationToken = default)
@@ -127,6 +134,39 @@ public sealed class SimulatedCluster : IAsyncDisposable
         await all.WaitAsync(timeout);
     }
 
+    /// <summary>
+    /// What CreateImage would capture of a builder that finished: its own files (the overlay's upper layer), copied,
+    /// with what does not survive a reboot removed (/run is a tmpfs) and systemd's boot applied (enabled units are
+    /// active, nothing else). Lay it under new nodes with <see cref="SimulationSettings.ImageLayer"/>.
+    /// </summary>
+    public string SnapshotImage(SimulatedNode builder)
+    {
+        var image = System.IO.Path.Combine(SharedDirectory + "-images", builder.InstanceId);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(image)!);
+        HostCommand.RunAsync("cp", "-a", builder.Root.UpperPath, image).GetAwaiter().GetResult().EnsureSuccess("copying the builder's file system");
+        foreach (var transient in (string[])["run", "etc/sim", "var/log/standins.log"])
+        {
+            HostCommand.RunAsync("rm", "-rf", System.IO.Path.Combine(image, transient)).GetAwaiter().GetResult();
+        }
+
+        var systemd = System.IO.Path.Combine(image, "var", "lib", "sim", "systemd");
+        if (Directory.Exists(systemd))
+        {
+            foreach (var active in Directory.EnumerateFiles(systemd, "active-*"))
+            {
+                File.Delete(active);
+            }
+
+            foreach (var enabled in Directory.EnumerateFiles(systemd, "enabled-*"))
+            {
+                File.Copy(enabled, System.IO.Path.Combine(systemd, "active-" + System.IO.Path.GetFileName(enabled)["enabled-".Length..]));
+            }
+        }
+
+        File.Delete(System.IO.Path.Combine(image, "var", "lib", "sim", "poweroff"));
+        return image;
+    }
+
     /// <summary>Moves the cluster's clock (what token expiry is checked against) forward.</summary>
     public void AdvanceClock(TimeSpan by)
     {
@@ -172,12 +212,18 @@ public sealed class SimulatedCluster : IAsyncDisposable
         }
 
         running.Dispose();
-        try
+        foreach (var directory in (string[])[SharedDirectory, SharedDirectory + "-images"])
         {
-            Directory.Delete(SharedDirectory, recursive: true);
-        }
-        catch (IOException)
-        {
+            try
+            {
+                if (Directory.Exists(directory))
+                {
+                    Directory.Delete(directory, recursive: true);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
         }
 
         if (errors.Count > 0)
@@ -186,7 +232,7 @@ public sealed class SimulatedCluster : IAsyncDisposable
         }
     }
 
-    private sealed record LaunchedInstance(string InstanceId, NodeRole Role, string PrivateIp, string? PublicIp, string AvailabilityZone, string InstanceProfileArn);
+    private sealed record LaunchedInstance(string InstanceId, NodeRole Role, string RoleTag, string PrivateIp, string? PublicIp, string AvailabilityZone, string InstanceProfileArn);
 
     private static AmazonEC2Client Ec2(Emulator emulator) =>
         new(new BasicAWSCredentials(Emulator.AccessKey, Emulator.SecretKey), new AmazonEC2Config { ServiceURL = emulator.Endpoint, AuthenticationRegion = Emulator.Region });
@@ -206,14 +252,15 @@ public sealed class SimulatedCluster : IAsyncDisposable
         foreach (var instance in (response.Reservations ?? []).SelectMany(r => r.Instances ?? []))
         {
             var roleTag = instance.Tags?.FirstOrDefault(t => t.Key == ClusterNaming.RoleTag)?.Value;
+            // A golden-image builder runs like a worker that never joins; it is told apart by its tag.
             var role = roleTag switch
             {
                 "master" => NodeRole.Master,
-                "worker" => NodeRole.Worker,
-                _ => throw new InvalidOperationException($"{instance.InstanceId} has {ClusterNaming.RoleTag}={roleTag ?? "<none>"}; the simulator runs masters and workers"),
+                "worker" or "builder" => NodeRole.Worker,
+                _ => throw new InvalidOperationException($"{instance.InstanceId} has {ClusterNaming.RoleTag}={roleTag ?? "<none>"}; the simulator runs masters, workers and builders"),
             };
             var profile = instance.IamInstanceProfile?.Arn ?? throw new InvalidOperationException($"{instance.InstanceId} has no instance profile: its node could not call SSM");
-            instances.Add(new LaunchedInstance(instance.InstanceId, role, instance.PrivateIpAddress, instance.PublicIpAddress, instance.Placement?.AvailabilityZone ?? Emulator.Region + "a", profile));
+            instances.Add(new LaunchedInstance(instance.InstanceId, role, roleTag, instance.PrivateIpAddress, instance.PublicIpAddress, instance.Placement?.AvailabilityZone ?? Emulator.Region + "a", profile));
         }
 
         return [.. instances.OrderBy(i => i.Role).ThenBy(i => i.InstanceId, StringComparer.Ordinal)];
@@ -232,10 +279,10 @@ public sealed class SimulatedCluster : IAsyncDisposable
         var roleArn = (await iam.GetRoleAsync(roleName, cancellationToken)).Arn;
 
         var metadata = new InstanceMetadata(instance.InstanceId, instance.PrivateIp, instance.PublicIp, Emulator.Region, instance.AvailabilityZone, roleName, instance.InstanceProfileArn, userData);
-        var root = await NodeRoot.MountAsync(instance.InstanceId, SharedDirectory, layer, cancellationToken);
+        var root = await NodeRoot.MountAsync(instance.InstanceId, SharedDirectory, settings.ImageLayer is { } image ? $"{image}:{layer}" : layer, cancellationToken);
         try
         {
-            StandIns.Install(root, metadata, instance.Role, settings);
+            StandIns.Install(root, metadata, instance.Role, settings, instance.RoleTag);
             var credentials = new RoleSession(Emulator, roleArn, instance.InstanceId);
             var imds = new InstanceMetadataService(metadata, credentials.GetAsync);
             var environment = new Dictionary<string, string>
@@ -243,7 +290,7 @@ public sealed class SimulatedCluster : IAsyncDisposable
                 ["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = imds.Endpoint,
                 ["AWS_ENDPOINT_URL"] = Emulator.Endpoint,
             };
-            return new SimulatedNode(instance.InstanceId, instance.Role, metadata, root, imds, new CloudInitRunner(root, metadata.ShortHostname, environment), credentials.IssuedAccessKeys);
+            return new SimulatedNode(instance.InstanceId, instance.Role, instance.RoleTag, metadata, root, imds, new CloudInitRunner(root, metadata.ShortHostname, environment), credentials.IssuedAccessKeys);
         }
         catch
         {

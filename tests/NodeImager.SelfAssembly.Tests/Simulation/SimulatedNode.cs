@@ -14,11 +14,12 @@ public sealed class SimulatedNode : IAsyncDisposable
 
     private readonly IEnumerable<string> accessKeys;
 
-    internal SimulatedNode(string instanceId, NodeRole role, InstanceMetadata metadata, NodeRoot root, InstanceMetadataService metadataService, CloudInitRunner runner, IEnumerable<string> accessKeys)
+    internal SimulatedNode(string instanceId, NodeRole role, string roleTag, InstanceMetadata metadata, NodeRoot root, InstanceMetadataService metadataService, CloudInitRunner runner, IEnumerable<string> accessKeys)
     {
         this.accessKeys = accessKeys;
         InstanceId = instanceId;
         Role = role;
+        RoleTag = roleTag;
         Metadata = metadata;
         Root = root;
         this.metadataService = metadataService;
@@ -28,6 +29,9 @@ public sealed class SimulatedNode : IAsyncDisposable
     public string InstanceId { get; }
 
     public NodeRole Role { get; }
+
+    /// <summary>The nodeimager:role tag: master, worker or builder.</summary>
+    public string RoleTag { get; }
 
     public InstanceMetadata Metadata { get; }
 

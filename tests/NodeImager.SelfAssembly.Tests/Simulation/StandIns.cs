@@ -11,7 +11,7 @@ public static class StandIns
 {
     public static string Source => Path.Combine(Emulator.RepositoryRoot, "tests", "tools", "sim");
 
-    public static void Install(NodeRoot root, InstanceMetadata metadata, NodeRole role, SimulationSettings settings)
+    public static void Install(NodeRoot root, InstanceMetadata metadata, NodeRole role, SimulationSettings settings, string? roleTag = null)
     {
         var sbin = root.HostPath("/usr/local/sbin");
         var lib = root.HostPath("/usr/local/lib/sim");
@@ -49,7 +49,7 @@ public static class StandIns
         var values = new Dictionary<string, string>
         {
             ["SIM_INSTANCE_ID"] = metadata.InstanceId,
-            ["SIM_ROLE"] = role.Name(),
+            ["SIM_ROLE"] = roleTag ?? role.Name(),
             ["SIM_PRIVATE_IP"] = metadata.LocalIpv4,
             ["SIM_HOSTNAME"] = metadata.ShortHostname,
             ["SIM_POD_CIDR"] = settings.PodCidr.ToString(),

@@ -24,7 +24,9 @@ public static class EmulatedLaunch
         await new NodeIdentity(iam).EnsureAsync(cluster, new Dictionary<string, string>(), CancellationToken.None);
     }
 
-    public static async Task<IReadOnlyList<string>> RunAsync(Emulator emulator, string cluster, NodeRole role, int count, byte[] userData)
+    /// <summary>One RunInstances per node; roleTag overrides the nodeimager:role tag (a golden-image "builder", which
+    /// runs with the worker's identity here).</summary>
+    public static async Task<IReadOnlyList<string>> RunAsync(Emulator emulator, string cluster, NodeRole role, int count, byte[] userData, string? roleTag = null)
     {
         await EnsureIdentityAsync(emulator, cluster);
         using var ec2 = new AmazonEC2Client(new BasicAWSCredentials(Emulator.AccessKey, Emulator.SecretKey), new AmazonEC2Config { ServiceURL = emulator.Endpoint, AuthenticationRegion = Emulator.Region });
@@ -47,7 +49,7 @@ public static class EmulatedLaunch
                     new TagSpecification
                     {
                         ResourceType = ResourceType.Instance,
-                        Tags = [new Tag(ClusterNaming.ClusterTag, cluster), new Tag(ClusterNaming.RoleTag, role.Name())],
+                        Tags = [new Tag(ClusterNaming.ClusterTag, cluster), new Tag(ClusterNaming.RoleTag, roleTag ?? role.Name())],
                     },
                 ],
             });

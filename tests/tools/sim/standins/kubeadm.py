@@ -487,6 +487,9 @@ def images(args):
                "registry.k8s.io/etcd:3.6.4-0"]
     for image in listing:
         print(image if args[0] == "list" else f"[config/images] Pulled {image}")
+    if args[0] == "pull":
+        with open(os.path.join(STATE, "images"), "a") as f:
+            f.write("".join(image + "\n" for image in listing))
 
 
 def main(args):
