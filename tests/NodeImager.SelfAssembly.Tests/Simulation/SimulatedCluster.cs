@@ -249,7 +249,8 @@ public sealed class SimulatedCluster : IAsyncDisposable
             ],
         }, cancellationToken);
         var instances = new List<LaunchedInstance>();
-        foreach (var instance in (response.Reservations ?? []).SelectMany(r => r.Instances ?? []))
+        var all = (response.Reservations ?? []).SelectMany(r => r.Instances ?? []).ToList();
+        foreach (var instance in all)
         {
             var roleTag = instance.Tags?.FirstOrDefault(t => t.Key == ClusterNaming.RoleTag)?.Value;
             // A golden-image builder runs like a worker that never joins; it is told apart by its tag.
@@ -259,7 +260,11 @@ public sealed class SimulatedCluster : IAsyncDisposable
                 "worker" or "builder" => NodeRole.Worker,
                 _ => throw new InvalidOperationException($"{instance.InstanceId} has {ClusterNaming.RoleTag}={roleTag ?? "<none>"}; the simulator runs masters, workers and builders"),
             };
-            var profile = instance.IamInstanceProfile?.Arn ?? throw new InvalidOperationException($"{instance.InstanceId} has no instance profile: its node could not call SSM");
+            // moto attaches a multi-count launch's profile to its first instance only (EC2 gives it to all): take the
+            // profile of a sibling launched with the same role tag.
+            var profile = instance.IamInstanceProfile?.Arn
+                ?? all.Where(o => o.Tags?.FirstOrDefault(t => t.Key == ClusterNaming.RoleTag)?.Value == roleTag).Select(o => o.IamInstanceProfile?.Arn).FirstOrDefault(a => a is not null)
+                ?? throw new InvalidOperationException($"{instance.InstanceId} has no instance profile: its node could not call SSM");
             instances.Add(new LaunchedInstance(instance.InstanceId, role, roleTag, instance.PrivateIpAddress, instance.PublicIpAddress, instance.Placement?.AvailabilityZone ?? Emulator.Region + "a", profile));
         }
 
