@@ -10,9 +10,11 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 chroot_dir="$("$here/../chroot.sh")"
 layer="${NODEIMAGER_SIM_LAYER:-/var/cache/nodeimager/sim-layer}"
 packages=(curl psmisc)
+# Bumped when the layer's recipe changes, so an old layer is rebuilt.
+recipe="${packages[*]} no-resolv"
 stamp="$layer.ready"
 
-if [[ -f "$stamp" ]] && [[ "$(cat "$stamp")" == "${packages[*]}" ]]; then
+if [[ -f "$stamp" ]] && [[ "$(cat "$stamp")" == "$recipe" ]]; then
   echo "$layer"
   exit 0
 fi
@@ -36,9 +38,11 @@ chroot "$work/root" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
 chroot "$work/root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >&2
 chroot "$work/root" apt-get clean
 rm -rf "$work/root/var/lib/apt/lists/"*
+# No resolver configuration in the nodes (glibc then asks 127.0.0.1): a simulated node reaches nothing but loopback.
+rm -f "$work/root/etc/resolv.conf"
 umount "$work/root/proc"
 umount "$work/root"
 rm -rf "$layer"
 mv "$work/upper" "$layer"
-echo "${packages[*]}" > "$stamp"
+echo "$recipe" > "$stamp"
 echo "$layer"
