@@ -1,11 +1,12 @@
 using NodeImager.Core.Configuration;
 using NodeImager.Core.Images;
 using NodeImager.Core.Model;
+using NodeImager.Core.Rendering;
 
 namespace NodeImager.Cli.Infrastructure;
 
 /// <summary>A validated cluster description and the data files it refers to.</summary>
-public sealed record LoadedCluster(ClusterSpec Spec, RecipeCatalog Recipes, GoldenImageRecipe? Recipe);
+public sealed record LoadedCluster(ClusterSpec Spec, RecipeCatalog Recipes, GoldenImageRecipe? Recipe, TemplateCatalog Templates);
 
 /// <summary>Loads everything a cluster command needs and reports every problem of every input at once (exit 2),
 /// before any cloud call.</summary>
@@ -38,11 +39,16 @@ public static class ClusterLoader
             }
         }
 
+        var templatesDirectory = settings.Templates is { } dir
+            ? Path.GetFullPath(dir, host.WorkingDirectory)
+            : TemplateCatalog.DefaultDirectory(host.ToolDirectory);
+        var templates = TemplateCatalog.Load(templatesDirectory, problems);
+
         if (problems.Count > 0)
         {
             throw new SpecValidationException(problems);
         }
 
-        return new LoadedCluster(spec!, recipes, recipe);
+        return new LoadedCluster(spec!, recipes, recipe, templates);
     }
 }

@@ -1,0 +1,196 @@
+using System.Text.Json;
+using YamlDotNet.RepresentationModel;
+
+namespace NodeImager.Core.Tests.Rendering;
+
+/// <summary>The rendered node scripts run with bash: status reports, the failure trap, the golden-image check.
+/// The only fake is a stand-in `aws` on PATH that keeps what it was asked to publish.</summary>
+public sealed class NodeScriptTests : IDisposable
+{
+    private const string Lib = "/usr/local/lib/nodeimager/";
+    private readonly DirectoryInfo folder = Directory.CreateTempSubdirectory("nodeimager-scripts-");
+
+    public NodeScriptTests()
+    {
+        var worker = RenderingFixtures.Files(RenderMatrix.Cases.First(c => c.Golden && c.Minor == "1.37").Rendered.Worker.Text);
+        Write("node.env", worker["/etc/nodeimager/node.env"]);
+        Write("lib.sh", worker[Lib + "lib.sh"]);
+        Write("steps.sh", worker[Lib + "steps.sh"]);
+        Write("kubeadm-join.yaml", worker[Lib + "kubeadm-join.yaml"]);
+        Write("kubeadm-init.yaml", RenderingFixtures.Files(RenderMatrix.Cases.First(c => c.PodCidr == "10.200.0.0/16").Rendered.Master.Text)[Lib + "kubeadm-init.yaml"]);
+        Directory.CreateDirectory(Path.Combine(folder.FullName, "bin"));
+        Write("bin/aws", "#!/bin/bash\nprintf '%s\\n' \"$@\" > \"$FAKE_AWS_ARGS\"\nfor a in \"$@\"; do case $a in file://*) cp \"${a#file://}\" \"$FAKE_AWS_VALUE\";; esac; done\n");
+        RenderingFixtures.Run("chmod", ["0755", Path.Combine(folder.FullName, "bin", "aws")]);
+    }
+
+    public void Dispose() => folder.Delete(recursive: true);
+
+    [Fact]
+    public void A_failure_reports_the_step_and_a_redacted_bounded_log_tail()
+    {
+        var log = string.Join('\n', Enumerable.Range(1, 200).Select(i => $"line {i} kubeadm join --token abcdef.0123456789abcdef {new string('x', 150)}"));
+        Write("bootstrap.log", log + "\n");
+
+        var (code, output) = Bash("""
+            set -eE
+            . ./lib.sh
+            INSTANCE_ID=i-0123456789abcdef0
+            trap 'on_error $LINENO' ERR
+            step kubeadm-join
+            false
+            echo "not reached"
+            """);
+
+        Assert.NotEqual(0, code);
+        Assert.DoesNotContain("not reached", output, StringComparison.Ordinal);
+        var args = File.ReadAllLines(Path.Combine(folder.FullName, "aws-args"));
+        Assert.Equal(["ssm", "put-parameter", "--name", "/nodeimager/nodeimager/status/i-0123456789abcdef0", "--type", "String", "--overwrite"], args[..7]);
+        var value = File.ReadAllText(Path.Combine(folder.FullName, "aws-value"));
+        Assert.True(System.Text.Encoding.UTF8.GetByteCount(value) <= 4096, $"{value.Length} bytes");
+        Assert.DoesNotMatch(RenderingFixtures.TokenLike(), value);
+        using var status = JsonDocument.Parse(value);
+        var root = status.RootElement;
+        Assert.Equal("failed", root.GetProperty("phase").GetString());
+        Assert.Equal("kubeadm-join", root.GetProperty("step").GetString());
+        Assert.Equal("worker", root.GetProperty("role").GetString());
+        Assert.Equal("i-0123456789abcdef0", root.GetProperty("instanceId").GetString());
+        Assert.Equal("1.37", root.GetProperty("kubernetesVersion").GetString());
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", root.GetProperty("updatedAt").GetString());
+        var tail = root.GetProperty("logTail").GetString()!;
+        Assert.Contains("[redacted-token]", tail, StringComparison.Ordinal);
+        Assert.Contains("step kubeadm-join failed", root.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.True(tail.Split('\n').Length <= 31);
+    }
+
+    [Fact]
+    public void A_progress_report_has_no_log_tail()
+    {
+        Write("bootstrap.log", "something\n");
+        var (code, output) = Bash(". ./lib.sh; INSTANCE_ID=i-1; STEP=containerd; report installing 'golden image k8s-base matches'");
+
+        Assert.True(code == 0, output);
+        using var status = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder.FullName, "aws-value")));
+        Assert.Equal("installing", status.RootElement.GetProperty("phase").GetString());
+        Assert.Equal(string.Empty, status.RootElement.GetProperty("logTail").GetString());
+        Assert.Equal("golden image k8s-base matches", status.RootElement.GetProperty("message").GetString());
+    }
+
+    [Theory]
+    [InlineData("""{"recipeHash":"HASH","kubelet":"1.37.2"}""", 0)]
+    [InlineData("""{"recipeHash":"HASH","kubelet":"1.36.9"}""", 1)]
+    [InlineData("""{"recipeHash":"sha256:other","kubelet":"1.37.2"}""", 1)]
+    public void The_golden_marker_must_match_recipe_hash_and_version(string marker, int expected)
+    {
+        Write("golden.json", marker.Replace("HASH", RenderingFixtures.Golden.RecipeHash, StringComparison.Ordinal));
+        var (code, output) = Bash(". ./lib.sh; . ./steps.sh; GOLDEN_MARKER=./golden.json golden_matches");
+        Assert.True(code == expected, output);
+    }
+
+    [Fact]
+    public void Without_a_marker_the_node_installs()
+    {
+        var (code, _) = Bash(". ./lib.sh; . ./steps.sh; GOLDEN_MARKER=./absent.json golden_matches");
+        Assert.Equal(1, code);
+    }
+
+    [Theory]
+    [InlineData("203.0.113.7")]
+    [InlineData("")]
+    public void The_master_writes_its_kubeadm_config_at_boot_with_its_addresses(string publicIp)
+    {
+        var (code, output) = Bash($". ./lib.sh; . ./steps.sh; PRIVATE_IP=10.0.1.23; PUBLIC_IP='{publicIp}'; INSTALLED_VERSION=1.37.2; write_init_config abcdef.0123456789abcdef ./init.yaml; stat -c %a ./init.yaml; hostname");
+
+        Assert.True(code == 0, output);
+        var lines = output.Trim().Split('\n');
+        Assert.Equal("600", lines[0]);
+        var docs = RenderingFixtures.ParseAll(File.ReadAllText(Path.Combine(folder.FullName, "init.yaml")))
+            .ToDictionary(d => RenderingFixtures.Scalar(d["kind"]));
+        var init = docs["InitConfiguration"];
+        var token = (YamlMappingNode)((YamlSequenceNode)init["bootstrapTokens"])[0];
+        Assert.Equal("abcdef.0123456789abcdef", RenderingFixtures.Scalar(token["token"]));
+        var cluster = docs["ClusterConfiguration"];
+        Assert.Equal("v1.37.2", RenderingFixtures.Scalar(cluster["kubernetesVersion"]));
+        Assert.Equal("10.0.1.23:6443", RenderingFixtures.Scalar(cluster["controlPlaneEndpoint"]));
+        Assert.Equal("10.200.0.0/16", RenderingFixtures.Scalar(((YamlMappingNode)cluster["networking"])["podSubnet"]));
+        var sans = ((YamlSequenceNode)((YamlMappingNode)cluster["apiServer"])["certSANs"])
+            .Select(RenderingFixtures.Scalar).ToList();
+        string[] expected = publicIp.Length == 0 ? ["10.0.1.23", lines[1]] : ["10.0.1.23", lines[1], publicIp];
+        Assert.Equal(expected, sans);
+        Assert.Equal(lines[1], RenderingFixtures.Scalar(((YamlMappingNode)init["nodeRegistration"])["name"]));
+    }
+
+    [Fact]
+    public void The_worker_writes_its_join_config_from_the_join_material()
+    {
+        Write("join.json", """{"endpoint":"10.0.1.23:6443","token":"abcdef.0123456789abcdef","caCertHash":"sha256:0123","expiresAt":"2026-12-01T20:00:00Z"}""");
+        var (code, output) = Bash(". ./lib.sh; . ./steps.sh; write_join_config ./join.json ./join.yaml; stat -c %a ./join.yaml");
+
+        Assert.True(code == 0, output);
+        Assert.Equal("600", output.Trim());
+        var doc = RenderingFixtures.Parse(File.ReadAllText(Path.Combine(folder.FullName, "join.yaml")));
+        var bootstrap = (YamlMappingNode)((YamlMappingNode)doc["discovery"])["bootstrapToken"];
+        Assert.Equal("10.0.1.23:6443", RenderingFixtures.Scalar(bootstrap["apiServerEndpoint"]));
+        Assert.Equal("abcdef.0123456789abcdef", RenderingFixtures.Scalar(bootstrap["token"]));
+        Assert.Equal("sha256:0123", RenderingFixtures.Scalar(((YamlSequenceNode)bootstrap["caCertHashes"])[0]));
+    }
+
+    [Fact]
+    public void The_ca_cert_hash_is_sha256_of_the_der_public_key()
+    {
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=kubernetes", key, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(1));
+        Write("ca.crt", cert.ExportCertificatePem());
+        var expected = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(cert.PublicKey.ExportSubjectPublicKeyInfo()));
+
+        var (code, output) = Bash(". ./lib.sh; . ./steps.sh; ca_cert_hash ./ca.crt");
+
+        Assert.True(code == 0, output);
+        Assert.Equal(expected, output.Trim());
+    }
+
+    [Fact]
+    public void Workers_poll_with_jittered_exponential_backoff_until_the_material_appears()
+    {
+        // The fake aws fails 8 times, then prints the material; sleep only records how long it was asked to wait.
+        Write("bin/aws", "#!/bin/bash\nn=$(cat \"$FAKE_AWS_ARGS.count\" 2>/dev/null || echo 0); echo $((n+1)) > \"$FAKE_AWS_ARGS.count\"\nprintf '%s\\n' \"$@\" > \"$FAKE_AWS_ARGS\"\n[ \"$n\" -ge 8 ] || exit 254\necho '{\"endpoint\":\"10.0.1.23:6443\"}'\n");
+        var (code, output) = Bash(". ./lib.sh; . ./steps.sh; sleep() { echo \"$1\" >> sleeps; }; wait_for_join_material ./join.json; cat join.json");
+
+        Assert.True(code == 0, output);
+        Assert.Contains("10.0.1.23:6443", output, StringComparison.Ordinal);
+        var sleeps = File.ReadAllLines(Path.Combine(folder.FullName, "sleeps")).Select(int.Parse).ToList();
+        int[] nominal = [5, 10, 20, 40, 60, 60, 60, 60];
+        Assert.Equal(nominal.Length, sleeps.Count);
+        for (var i = 0; i < nominal.Length; i++)
+        {
+            Assert.InRange(sleeps[i], nominal[i] * 70 / 100, nominal[i] * 130 / 100);
+        }
+
+        var args = File.ReadAllLines(Path.Combine(folder.FullName, "aws-args"));
+        Assert.Equal(["ssm", "get-parameter", "--name", "/nodeimager/nodeimager/join", "--with-decryption"], args[..5]);
+    }
+
+    [Fact]
+    public void Workers_give_up_at_the_join_timeout()
+    {
+        Write("bin/aws", "#!/bin/bash\nexit 254\n");
+        var (code, output) = Bash(". ./lib.sh; . ./steps.sh; JOIN_TIMEOUT_SECONDS=0; sleep() { :; }; wait_for_join_material ./join.json");
+
+        Assert.Equal(1, code);
+        Assert.Contains("no join material at /nodeimager/nodeimager/join after 0s", output, StringComparison.Ordinal);
+    }
+
+    private void Write(string name, string content) => File.WriteAllText(Path.Combine(folder.FullName, name), content);
+
+    private (int Code, string Output) Bash(string script) =>
+        RenderingFixtures.Run("bash", ["-c", $"cd '{folder.FullName}'\n{script}"], environment: new Dictionary<string, string>
+        {
+            ["PATH"] = Path.Combine(folder.FullName, "bin") + ":/usr/bin:/bin",
+            ["NODEIMAGER_ENV"] = Path.Combine(folder.FullName, "node.env"),
+            ["NODEIMAGER_LOG"] = Path.Combine(folder.FullName, "bootstrap.log"),
+            ["NODEIMAGER_RUN"] = folder.FullName,
+            ["NODEIMAGER_LIB"] = folder.FullName,
+            ["FAKE_AWS_ARGS"] = Path.Combine(folder.FullName, "aws-args"),
+            ["FAKE_AWS_VALUE"] = Path.Combine(folder.FullName, "aws-value"),
+        });
+}
