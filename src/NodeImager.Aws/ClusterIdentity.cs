@@ -14,16 +14,3 @@ public interface IClusterIdentity
 
     Task DeleteAsync(string cluster, CancellationToken cancellationToken);
 }
-
-/// <summary>Used until an IAM client is wired: nodes launch without an instance profile (they then cannot reach the
-/// parameter store, so a real cluster needs --instance-profile).</summary>
-public sealed class NoClusterIdentity : IClusterIdentity
-{
-    public Task<IReadOnlyDictionary<NodeRole, string>> EnsureAsync(string cluster, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyDictionary<NodeRole, string>>(new Dictionary<NodeRole, string>());
-
-    public Task<IReadOnlyList<string>> FindRolesAsync(string cluster, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<string>>([]);
-
-    public Task DeleteAsync(string cluster, CancellationToken cancellationToken) => Task.CompletedTask;
-}

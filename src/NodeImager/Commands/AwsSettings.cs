@@ -50,8 +50,11 @@ public class AwsSettings : GlobalSettings, IAwsFlags
 /// <summary>An open connection to the cloud for one command, and the pieces built on it.</summary>
 internal sealed class CloudSession : IDisposable
 {
-    private CloudSession(AwsConnection connection, IClusterCloud cloud, ClusterFolders folders, TimeSpan pollInterval)
+    private readonly IamClusterIdentity identity;
+
+    private CloudSession(AwsConnection connection, IamClusterIdentity identity, IClusterCloud cloud, ClusterFolders folders, TimeSpan pollInterval)
     {
+        this.identity = identity;
         Connection = connection;
         Cloud = cloud;
         Folders = folders;
@@ -81,8 +84,9 @@ internal sealed class CloudSession : IDisposable
         }
 
         var connection = AwsConnection.Open(new AwsOptions(flags.Profile, region, flags.EndpointUrl, flags.Diagnostics), host.Variables);
-        var cloud = new AwsClusterCloud(connection, new NoClusterIdentity());
-        return new CloudSession(connection, cloud, ClusterFolders.FromEnvironment(host.Variables), poll);
+        var identity = new IamClusterIdentity(connection);
+        var cloud = new AwsClusterCloud(connection, identity);
+        return new CloudSession(connection, identity, cloud, ClusterFolders.FromEnvironment(host.Variables), poll);
     }
 
     public ClusterTeardown Teardown() => new(Cloud, Folders, TimeProvider.System)
@@ -101,5 +105,9 @@ internal sealed class CloudSession : IDisposable
         }
     }
 
-    public void Dispose() => Connection.Dispose();
+    public void Dispose()
+    {
+        identity.Dispose();
+        Connection.Dispose();
+    }
 }

@@ -67,7 +67,7 @@ public sealed class UpCommand(IAnsiConsole console, NodeImagerApp.HostEnvironmen
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var spec = ClusterSpecLoader.Load(settings.ToConfigInputs(host.Variables, host.WorkingDirectory));
+        var spec = ClusterLoader.Load(settings, host).Spec;
         using var session = CloudSession.Open(settings, spec.Region, host);
         try
         {

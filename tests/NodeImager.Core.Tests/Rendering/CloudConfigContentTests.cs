@@ -6,13 +6,14 @@ using YamlDotNet.RepresentationModel;
 namespace NodeImager.Core.Tests.Rendering;
 
 /// <summary>What the documents say: kubeadm configs, flannel's network, runtime config, secrets, size.</summary>
-public sealed class CloudConfigContentTests
+public sealed class CloudConfigContentTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private const string Lib = "/usr/local/lib/nodeimager/";
 
     [Fact]
     public void Every_document_fits_ec2_user_data_and_carries_no_secret()
     {
+        var largest = (Bytes: 0, Label: string.Empty);
         foreach (var c in RenderMatrix.Cases)
         {
             foreach (var document in c.Rendered.Documents)
@@ -21,6 +22,7 @@ public sealed class CloudConfigContentTests
                 Assert.True(document.Text.StartsWith("#cloud-config\n", StringComparison.Ordinal), $"{document.Name} of {c}");
                 Assert.DoesNotMatch(RenderingFixtures.TokenLike(), document.Text);
                 Assert.DoesNotContain("unsafeSkipCAVerification", document.Text, StringComparison.OrdinalIgnoreCase);
+                largest = document.UserData.Length > largest.Bytes ? (document.UserData.Length, $"{document.Name} of {c} ({(document.Gzipped ? "gzip" : "plain")}, {document.TextBytes} bytes as text)") : largest;
                 if (document.Gzipped)
                 {
                     using var unzip = new System.IO.Compression.GZipStream(new MemoryStream(document.UserData), System.IO.Compression.CompressionMode.Decompress);
@@ -33,6 +35,7 @@ public sealed class CloudConfigContentTests
                 }
             }
         }
+        output.WriteLine($"largest user-data: {largest.Bytes} bytes, {largest.Label}");
     }
 
     [Fact]

@@ -46,6 +46,14 @@ public sealed class CloudConfigValidityTests
     }
 
     [Fact]
+    public void Cloud_init_reads_gzipped_user_data_back_to_the_document()
+    {
+        var document = RenderMatrix.Cases[0].Rendered.Master;
+        Assert.True(document.Gzipped, "the master document is expected to need gzip");
+        Assert.Equal(document.Text, CloudInitSchema.Decode(document.UserData));
+    }
+
+    [Fact]
     public void Every_embedded_script_passes_shellcheck()
     {
         var scripts = new Dictionary<string, string>(StringComparer.Ordinal);

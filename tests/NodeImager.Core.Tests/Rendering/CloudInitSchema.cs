@@ -23,6 +23,29 @@ internal static class CloudInitSchema
         return documents.Select((_, i) => results[Paths(documents.Count + 1)[i + 1]]).ToList();
     }
 
+    /// <summary>EC2 user-data bytes as cloud-init's user-data processor reads them (it gunzips with util.decomp_gzip).</summary>
+    public static string Decode(byte[] userData)
+    {
+        lock (Gate)
+        {
+            var host = Root + Folder;
+            Directory.CreateDirectory(host);
+            try
+            {
+                File.WriteAllBytes(host + "/user-data", userData);
+                var (code, output) = RenderingFixtures.Run("chroot", [Root, "python3", "-c",
+                    "import sys; from cloudinit import user_data; sys.stdout.write(user_data.convert_string(open(sys.argv[1], 'rb').read()).get_payload(decode=True).decode())",
+                    Folder + "/user-data"]);
+                Assert.True(code == 0, output);
+                return output;
+            }
+            finally
+            {
+                Directory.Delete(host, recursive: true);
+            }
+        }
+    }
+
     private static string Folder => "/tmp/nodeimager-schema-" + Environment.ProcessId;
 
     private static List<string> Paths(int count) => Enumerable.Range(0, count).Select(i => $"{Folder}/{i}.yaml").ToList();
