@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using NodeImager.Aws.Tests.Support;
-using NodeImager.Core.Model;
 using NodeImager.Core.Images;
+using NodeImager.Core.Model;
 
 namespace NodeImager.Aws.Tests.Images;
 
