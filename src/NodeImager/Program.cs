@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using NodeImager.Cli.Commands;
 using NodeImager.Cli.Infrastructure;
 using Spectre.Console;
 
@@ -10,5 +12,5 @@ Console.CancelKeyPress += (_, e) =>
     cancellation.Cancel();
 };
 
-var app = NodeImagerApp.Create(AnsiConsole.Console);
+var app = NodeImagerApp.Create(AnsiConsole.Console, services => services.AddSingleton(TerminalStreams.Process()));
 return await app.RunAsync(args, cancellation.Token);

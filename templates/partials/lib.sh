@@ -73,6 +73,8 @@ step() { STEP=$1; log "step $1"; }
 
 on_error() {
   local code=$? line=$1
+  # errtrace hands the trap to $(...) subshells too: let them just fail, the main shell reports once.
+  [ "$BASHPID" = "$$" ] || exit "$code"
   trap - ERR
   log "failed at line $line with exit code $code"
   report failed "step $STEP failed (exit $code, line $line)"

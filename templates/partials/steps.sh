@@ -30,6 +30,15 @@ host_prep() {
   [ "$(sysctl -n net.ipv4.ip_forward)" = 1 ]
 }
 
+# Every node script starts the same way: log and failure trap, identity from IMDSv2, first report, host
+# prerequisites, and the aws CLI that every later report needs.
+prepare_node() {
+  begin
+  report booting
+  host_prep
+  install_aws_cli
+}
+
 install_aws_cli() {
   step aws-cli
   command -v aws > /dev/null && return 0
@@ -130,6 +139,7 @@ install_node() {
     if golden_matches; then
       INSTALLED_VERSION=$(kubeadm version -o short)
       INSTALLED_VERSION=${INSTALLED_VERSION#v}
+      check_sandbox_image
       STATUS_NOTE="$STATUS_NOTE golden image $GOLDEN_RECIPE matches; install skipped."
       report installing "$STATUS_NOTE"
       return 0
@@ -158,6 +168,10 @@ open_firewall() {
   firewall-cmd --permanent --zone=trusted --add-interface=cni0
   firewall-cmd --permanent --zone=trusted --add-interface=flannel.1
   firewall-cmd --reload
+  # The reload also drops Docker's NAT rules; Docker writes them again when it starts.
+  if [ "$DOCKER" = true ] && systemctl is-active --quiet docker; then
+    systemctl restart docker
+  fi
 }
 
 # set_flannel_network MANIFEST: flanneld refuses a pod CIDR outside net-conf.json's Network.

@@ -4,10 +4,7 @@
 . /usr/local/lib/nodeimager/lib.sh
 # shellcheck source=/dev/null
 . /usr/local/lib/nodeimager/steps.sh
-begin
-report booting
-host_prep
-install_aws_cli
+prepare_node
 install_node
 open_firewall
 

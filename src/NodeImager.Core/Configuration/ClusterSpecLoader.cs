@@ -204,7 +204,7 @@ public static partial class ClusterSpecLoader
         var joinTimeout = Duration(ConfigKeys.JoinTimeout, allowNone: false, TimeSpan.FromMinutes(1), TimeSpan.FromHours(24));
 
         var image = Value(ConfigKeys.Image).Trim();
-        if (!ImageChoice.StockReleases.Contains(image) && !RecipeNamePattern().IsMatch(image))
+        if (!ImageChoice.StockReleases.Contains(image) && !NamePatterns.IsRecipeName(image))
         {
             Problem(ConfigKeys.Image, $"must be {string.Join(" or ", ImageChoice.StockReleases)}, or a golden-image recipe name (lower-case letters, digits, '-', '.')");
         }
@@ -282,7 +282,7 @@ public static partial class ClusterSpecLoader
         string InstanceType(ConfigKey key)
         {
             var value = Value(key).Trim();
-            if (!InstanceTypePattern().IsMatch(value))
+            if (!NamePatterns.IsInstanceType(value))
             {
                 Problem(key, "is not an EC2 instance type like t3.medium or m7i.large");
             }
@@ -374,12 +374,6 @@ public static partial class ClusterSpecLoader
 
     [GeneratedRegex(@"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")]
     private static partial Regex RegionPattern();
-
-    [GeneratedRegex(@"^[a-z][a-z0-9-]*\.[a-z0-9]+$")]
-    private static partial Regex InstanceTypePattern();
-
-    [GeneratedRegex(@"^[a-z0-9][a-z0-9.-]{0,62}$")]
-    private static partial Regex RecipeNamePattern();
 
     [GeneratedRegex(@"(\d{1,5})([smhd])")]
     private static partial Regex DurationPartPattern();

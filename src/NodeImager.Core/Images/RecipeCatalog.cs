@@ -50,7 +50,7 @@ public sealed partial class RecipeCatalog
     {
         var before = problems.Count;
         var name = Path.GetFileNameWithoutExtension(path);
-        if (!RecipeNamePattern().IsMatch(name))
+        if (!NamePatterns.IsRecipeName(name))
         {
             problems.Add(new SpecProblem("recipe name", name, "recipe file names must be lower-case letters, digits, '-' and '.', ending in .yaml", path));
         }
@@ -97,7 +97,7 @@ public sealed partial class RecipeCatalog
         }
 
         var instanceType = Scalar("instanceType");
-        if (instanceType is not null && !InstanceTypePattern().IsMatch(instanceType))
+        if (instanceType is not null && !NamePatterns.IsInstanceType(instanceType))
         {
             Problem("instanceType", instanceType, "is not an EC2 instance type like t3.medium");
         }
@@ -209,14 +209,8 @@ public sealed partial class RecipeCatalog
         }
     }
 
-    [GeneratedRegex(@"^[a-z0-9][a-z0-9.-]{0,62}$")]
-    private static partial Regex RecipeNamePattern();
-
     [GeneratedRegex(@"^ami-[0-9a-f]{8,17}$")]
     private static partial Regex AmiPattern();
-
-    [GeneratedRegex(@"^[a-z][a-z0-9-]*\.[a-z0-9]+$")]
-    private static partial Regex InstanceTypePattern();
 
     [GeneratedRegex(@"^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:-]+)?$")]
     private static partial Regex PackagePattern();

@@ -50,5 +50,17 @@ internal static class CommandCatalog
                 .WithExample("images", "prune", "ubuntu-24.04-k8s-1.37", "--keep", "2")
                 .WithExample("images", "prune", "ubuntu-24.04-k8s-1.37", "--keep", "1", "--dry-run");
         });
+
+        config.AddCommand<SshCommand>("ssh")
+            .WithDescription("Open a shell on a node (checking its host key), or run one command there: `-- COMMAND` returns its exit code.")
+            .WithExample("ssh", "demo")
+            .WithExample("ssh", "demo", "worker-2")
+            .WithExample("ssh", "demo", "--", "sudo", "kubectl", "--kubeconfig", "/etc/kubernetes/admin.conf", "get", "nodes")
+            .WithExample("ssh", "demo", "i-0123456789abcdef0", "--user", "ubuntu", "--identity", "demo.pem");
+
+        config.AddCommand<LogsCommand>("logs")
+            .WithDescription("Print a node's boot logs (cloud-init output and the NodeImager bootstrap log), or save them with --out.")
+            .WithExample("logs", "demo")
+            .WithExample("logs", "demo", "worker-1", "--out", "logs");
     }
 }

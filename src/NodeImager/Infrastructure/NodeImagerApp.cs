@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using NodeImager.Core;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -18,6 +19,9 @@ public static class NodeImagerApp
         services.AddSingleton(host ?? new HostEnvironment(
             Core.Configuration.ConfigInputs.ProcessEnvironment(), Directory.GetCurrentDirectory(), AppContext.BaseDirectory));
         configureServices?.Invoke(services);
+        // Stand-ins for what tests (or the real program) did not register.
+        services.TryAddSingleton<Core.Remote.INodeDirectory, Core.Remote.UnwiredNodeDirectory>();
+        services.TryAddSingleton(Commands.TerminalStreams.ConsoleOnly);
 
         var diagnostics = false;
         var app = new CommandApp(new TypeRegistrar(services));

@@ -1,4 +1,7 @@
 using System.Text.Json;
+using Amazon.EC2.Model;
+using Amazon.SimpleSystemsManagement;
+using Amazon.SimpleSystemsManagement.Model;
 using NodeImager.Cli.Infrastructure;
 using Spectre.Console.Testing;
 
@@ -23,7 +26,11 @@ public sealed class CliRun : IDisposable
     {
         this.emulator = emulator;
         Home = Directory.CreateTempSubdirectory("nodeimager-test-").FullName;
+        Aws = AwsConnection.Open(new AwsOptions(), emulator.AwsEnvironment());
     }
+
+    /// <summary>SDK clients for arranging a test quickly (the real aws CLI, slower, checks the outcome).</summary>
+    public AwsConnection Aws { get; }
 
     /// <summary>NODEIMAGER_HOME and HOME of every run.</summary>
     public string Home { get; }
@@ -50,9 +57,48 @@ public sealed class CliRun : IDisposable
     /// <summary>The id of an image the emulator has (it lacks Canonical's 24.04 parameter and images).</summary>
     public async Task<string> SomeImageAsync()
     {
-        using var images = await emulator.AwsCliAsync("ec2", "describe-images", "--owners", "099720109477");
-        return images.RootElement.GetProperty("Images").EnumerateArray().Select(i => i.GetProperty("ImageId").GetString()!).Order(StringComparer.Ordinal).First();
+        var images = await Aws.Ec2.DescribeImagesAsync(new DescribeImagesRequest { Owners = ["099720109477"] });
+        return images.Images.Select(i => i.ImageId).Order(StringComparer.Ordinal).First();
     }
+
+    /// <summary>The cluster's instances as (id, role), once at least <paramref name="count"/> exist.</summary>
+    public async Task<List<(string Id, string Role)>> WaitForInstancesAsync(string cluster, int count)
+    {
+        for (var i = 0; i < 300; i++)
+        {
+            var described = await Aws.Ec2.DescribeInstancesAsync(new DescribeInstancesRequest { Filters = [new Filter($"tag:nodeimager:cluster", [cluster])] });
+            var found = (described.Reservations ?? []).SelectMany(r => r.Instances)
+                .Select(x => (x.InstanceId, x.Tags.First(t => t.Key == "nodeimager:role").Value)).ToList();
+            if (found.Count >= count)
+            {
+                return found;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"{cluster}: instances did not appear");
+    }
+
+    /// <summary>Writes a status parameter the way a node does (node-side contract).</summary>
+    public Task PutStatusAsync(string cluster, string instanceId, string role, string phase, string step, string message = "", string logTail = "") =>
+        Aws.Ssm.PutParameterAsync(new PutParameterRequest
+        {
+            Name = $"/nodeimager/{cluster}/status/{instanceId}",
+            Type = ParameterType.String,
+            Overwrite = true,
+            Value = JsonSerializer.Serialize(new
+            {
+                instanceId,
+                role,
+                phase,
+                step,
+                kubernetesVersion = "1.37.2",
+                updatedAt = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
+                message,
+                logTail,
+            }),
+        });
 
     /// <summary>`up --no-wait` with the flags every test needs (admin CIDR, an image the emulator has).</summary>
     public async Task<CliResult> UpAsync(string name, params string[] extra)
@@ -72,6 +118,7 @@ public sealed class CliRun : IDisposable
 
     public void Dispose()
     {
+        Aws.Dispose();
         try
         {
             Directory.Delete(Home, recursive: true);

@@ -183,6 +183,23 @@ public sealed class CloudConfigContentTests(Xunit.Abstractions.ITestOutputHelper
     }
 
     [Fact]
+    public void Runtime_settings_follow_the_spec()
+    {
+        var spec = RenderingFixtures.DefaultSpec(
+            RenderingFixtures.Flag(Core.Configuration.ConfigKeys.RuntimeDocker, "false"),
+            RenderingFixtures.Flag(Core.Configuration.ConfigKeys.RuntimeSandboxImage, "registry.example.internal/pause:3.10.1"));
+        var rendered = new ClusterRenderer(RenderingFixtures.Catalog).Render(spec, new RenderOptions(null));
+        foreach (var document in rendered.Documents)
+        {
+            Assert.Equal("false", RenderingFixtures.NodeEnv(document.Text)["DOCKER"]);
+            Assert.Equal("registry.example.internal/pause:3.10.1", RenderingFixtures.NodeEnv(document.Text)["SANDBOX_IMAGE"]);
+            Assert.Contains("sandbox = 'registry.example.internal/pause:3.10.1'", RenderingFixtures.Files(document.Text)[Lib + "containerd-config.toml"], StringComparison.Ordinal);
+        }
+
+        Assert.Equal("true", RenderingFixtures.NodeEnv(RenderMatrix.Cases[0].Rendered.Master.Text)["DOCKER"]);
+    }
+
+    [Fact]
     public void A_pinned_patch_is_installed_exactly()
     {
         var spec = RenderingFixtures.DefaultSpec(RenderingFixtures.Flag(Core.Configuration.ConfigKeys.KubernetesVersion, "1.36.4"));

@@ -19,7 +19,7 @@ public sealed class NodeScriptTests : IDisposable
         Write("kubeadm-join.yaml", worker[Lib + "kubeadm-join.yaml"]);
         Write("kubeadm-init.yaml", RenderingFixtures.Files(RenderMatrix.Cases.First(c => c.PodCidr == "10.200.0.0/16").Rendered.Master.Text)[Lib + "kubeadm-init.yaml"]);
         Directory.CreateDirectory(Path.Combine(folder.FullName, "bin"));
-        Write("bin/aws", "#!/bin/bash\nprintf '%s\\n' \"$@\" > \"$FAKE_AWS_ARGS\"\nfor a in \"$@\"; do case $a in file://*) cp \"${a#file://}\" \"$FAKE_AWS_VALUE\";; esac; done\n");
+        Write("bin/aws", "#!/bin/bash\necho call >> \"$FAKE_AWS_ARGS.calls\"\nprintf '%s\\n' \"$@\" > \"$FAKE_AWS_ARGS\"\nfor a in \"$@\"; do case $a in file://*) cp \"${a#file://}\" \"$FAKE_AWS_VALUE\";; esac; done\n");
         RenderingFixtures.Run("chmod", ["0755", Path.Combine(folder.FullName, "bin", "aws")]);
     }
 
@@ -63,6 +63,27 @@ public sealed class NodeScriptTests : IDisposable
     }
 
     [Fact]
+    public void A_failure_inside_command_substitution_is_reported_once_by_the_main_shell()
+    {
+        Write("bootstrap.log", string.Empty);
+        var (code, output) = Bash("""
+            . ./lib.sh
+            set -eE
+            INSTANCE_ID=i-1
+            trap 'on_error $LINENO' ERR
+            fails() { return 3; }
+            step containerd
+            version=$(fails)
+            echo "not reached $version"
+            """);
+
+        Assert.Equal(3, code);
+        Assert.Single(File.ReadAllLines(Path.Combine(folder.FullName, "aws-args.calls")));
+        using var status = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder.FullName, "aws-value")));
+        Assert.Equal("containerd", status.RootElement.GetProperty("step").GetString());
+    }
+
+    [Fact]
     public void A_progress_report_has_no_log_tail()
     {
         Write("bootstrap.log", "something\n");
@@ -84,6 +105,37 @@ public sealed class NodeScriptTests : IDisposable
         Write("golden.json", marker.Replace("HASH", RenderingFixtures.Golden.RecipeHash, StringComparison.Ordinal));
         var (code, output) = Bash(". ./lib.sh; . ./steps.sh; GOLDEN_MARKER=./golden.json golden_matches");
         Assert.True(code == expected, output);
+    }
+
+    [Fact]
+    public void A_matching_golden_image_skips_every_install_step_and_says_so()
+    {
+        Write("golden.json", $$"""{"recipeHash":"{{RenderingFixtures.Golden.RecipeHash}}","kubelet":"1.37.2"}""");
+        Write("bin/kubeadm", "#!/bin/bash\ncase \"$1\" in version) echo v1.37.2;; config) echo registry.k8s.io/pause:3.10.1;; esac\n");
+        RenderingFixtures.Run("chmod", ["0755", Path.Combine(folder.FullName, "bin", "kubeadm")]);
+
+        var (code, output) = Bash(". ./lib.sh; . ./steps.sh; INSTANCE_ID=i-1; for f in install_apt_repos install_containerd install_docker install_kubernetes; do eval \"$f() { echo INSTALLED-$f; }\"; done; GOLDEN_MARKER=./golden.json install_node; echo \"version=$INSTALLED_VERSION\"");
+
+        Assert.True(code == 0, output);
+        Assert.DoesNotContain("INSTALLED-", output, StringComparison.Ordinal);
+        Assert.Contains("version=1.37.2", output, StringComparison.Ordinal);
+        using var status = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder.FullName, "aws-value")));
+        Assert.Equal("installing", status.RootElement.GetProperty("phase").GetString());
+        Assert.Contains("golden image k8s-base matches; install skipped", status.RootElement.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_mismatched_golden_image_installs_as_a_stock_node_and_says_so()
+    {
+        Write("golden.json", """{"recipeHash":"sha256:older","kubelet":"1.37.2"}""");
+        var (code, output) = Bash(". ./lib.sh; . ./steps.sh; INSTANCE_ID=i-1; for f in install_apt_repos install_containerd install_docker install_kubernetes; do eval \"$f() { echo INSTALLED-$f; }\"; done; GOLDEN_MARKER=./golden.json install_node");
+
+        Assert.True(code == 0, output);
+        Assert.Contains("INSTALLED-install_apt_repos", output, StringComparison.Ordinal);
+        Assert.Contains("INSTALLED-install_kubernetes", output, StringComparison.Ordinal);
+        using var status = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder.FullName, "aws-value")));
+        Assert.Contains("does not match recipe k8s-base", status.RootElement.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Contains("installing as a stock node", status.RootElement.GetProperty("message").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
