@@ -5,6 +5,7 @@ using NodeImager.Core;
 using NodeImager.Core.Configuration;
 using NodeImager.Core.Model;
 using NodeImager.Core.Orchestration;
+using NodeImager.Core.Rendering;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -67,11 +68,12 @@ public sealed class UpCommand(IAnsiConsole console, NodeImagerApp.HostEnvironmen
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var spec = ClusterLoader.Load(settings, host).Spec;
+        var loaded = ClusterLoader.Load(settings, host);
+        var spec = loaded.Spec;
         using var session = CloudSession.Open(settings, spec.Region, host);
         try
         {
-            return await RunAsync(spec, settings, session, cancellationToken);
+            return await RunAsync(spec, RenderedUserData.MarkerFor(loaded.Recipe, spec), settings, session, cancellationToken);
         }
         finally
         {
@@ -82,11 +84,11 @@ public sealed class UpCommand(IAnsiConsole console, NodeImagerApp.HostEnvironmen
         }
     }
 
-    private async Task<int> RunAsync(ClusterSpec spec, Settings settings, CloudSession session, CancellationToken cancellationToken)
+    private async Task<int> RunAsync(ClusterSpec spec, GoldenImageMarker? golden, Settings settings, CloudSession session, CancellationToken cancellationToken)
     {
         var templates = settings.Templates
             ?? (host.Variables.TryGetValue("NODEIMAGER_TEMPLATES", out var t) && t.Length > 0 ? t : Path.Combine(host.ToolDirectory, "templates"));
-        var launcher = new ClusterLauncher(session.Cloud, new TemplateUserData(templates), new OperatorAddress(), session.Folders, TimeProvider.System);
+        var launcher = new ClusterLauncher(session.Cloud, new RenderedUserData(templates, golden), new OperatorAddress(), session.Folders, TimeProvider.System);
         var options = new UpOptions { SubnetId = settings.SubnetId, ImageId = settings.Ami, InstanceProfile = settings.InstanceProfile, Spot = settings.Spot };
 
         var plan = await launcher.PlanAsync(spec with { Region = session.Cloud.Region }, options, cancellationToken);
