@@ -1,0 +1,69 @@
+using NodeImager.Core.Configuration;
+using NodeImager.Core.Images;
+using NodeImager.Core.Model;
+using NodeImager.Core.Orchestration;
+using NodeImager.Core.Rendering;
+using NodeImager.Core.Tests.Rendering;
+
+namespace NodeImager.Core.Tests.Images;
+
+/// <summary>The builder's user-data for every shipped recipe, judged by the real cloud-init, and the node documents
+/// up renders for a golden image.</summary>
+public sealed class BuilderDocumentTests
+{
+    private static IReadOnlyList<GoldenImageRecipe> Recipes { get; } =
+        RecipeCatalog.Load(Path.Combine(RenderingFixtures.RepositoryRoot, "images"), []).Recipes;
+
+    [Fact]
+    public void Every_shipped_recipe_renders_a_builder_document_cloud_init_accepts()
+    {
+        Assert.NotEmpty(Recipes);
+        var documents = Recipes.Select(r => BuilderDocument.Render(RenderingFixtures.Catalog, r, ImageTags.BakeName(r.Name, "0123abcd"), RenderingFixtures.FixedExpiry)).ToList();
+        var verdicts = CloudInitSchema.Validate([.. documents.Select(d => d.Text)]);
+        Assert.All(verdicts, v => Assert.Null(v));
+        Assert.All(documents, d => Assert.True(d.UserData.Length <= RenderedDocument.MaxUserDataBytes));
+    }
+
+    [Fact]
+    public void The_builder_reports_as_builder_under_its_bake_path_and_writes_the_recipes_marker()
+    {
+        var recipe = Recipes[0];
+        var bake = ImageTags.BakeName(recipe.Name, "0123abcd");
+        var document = BuilderDocument.Render(RenderingFixtures.Catalog, recipe, bake, RenderingFixtures.FixedExpiry);
+        var env = RenderingFixtures.NodeEnv(document.Text);
+
+        Assert.Equal("builder", env["ROLE"]);
+        Assert.Equal($"/nodeimager/bake-{recipe.Name}-0123abcd/status/", env["STATUS_PATH"]);
+        Assert.Equal(recipe.Name, env["GOLDEN_RECIPE"]);
+        Assert.Equal(recipe.Hash, env["GOLDEN_RECIPE_HASH"]);
+        Assert.Equal(recipe.KubernetesVersion.ToString(), env["GOLDEN_KUBERNETES_VERSION"]);
+        Assert.Equal(recipe.Runtime.Docker ? "true" : "false", env["DOCKER"]);
+        Assert.Equal("2026-12-01T18:30:00Z", env["EXPIRES_AT"]);
+        Assert.Contains("image-build.sh", document.Text);
+    }
+
+    [Fact]
+    public void Up_renders_the_marker_for_golden_images_and_none_for_stock()
+    {
+        var recipe = Recipes.First(r => r.Name == "ubuntu-24.04-k8s-1.37");
+        var spec = RenderingFixtures.DefaultSpec() with { Image = new ImageChoice(recipe.Name) };
+        var marker = RenderedUserData.MarkerFor(recipe, spec);
+        Assert.Equal(new GoldenImageMarker(recipe.Name, recipe.Hash, spec.KubernetesVersion.ToString()), marker);
+
+        var golden = new RenderedUserData(RenderingFixtures.TemplateDirectory, marker).Render(spec, null);
+        var stock = new RenderedUserData(RenderingFixtures.TemplateDirectory, RenderedUserData.MarkerFor(null, spec)).Render(spec with { Image = ImageChoice.Default }, null);
+        foreach (var role in new[] { NodeRole.Master, NodeRole.Worker })
+        {
+            Assert.Equal(recipe.Hash, RenderingFixtures.NodeEnv(CloudInitSchema.Decode(golden[role]))["GOLDEN_RECIPE_HASH"]);
+            Assert.Equal(string.Empty, RenderingFixtures.NodeEnv(CloudInitSchema.Decode(stock[role]))["GOLDEN_RECIPE_HASH"]);
+        }
+    }
+
+    [Fact]
+    public void A_missing_template_folder_is_a_validation_error_not_a_crash()
+    {
+        var spec = RenderingFixtures.DefaultSpec();
+        var error = Assert.Throws<SpecValidationException>(() => new RenderedUserData("/nonexistent/templates", null).Render(spec, null));
+        Assert.Equal(ExitCodes.BadInput, error.ExitCode);
+    }
+}
