@@ -87,6 +87,11 @@ public sealed class AwsCalls
             {
                 throw Wrap(doing, e);
             }
+            catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The SDK's own timeout, not Ctrl-C: say so instead of reporting a cancellation.
+                throw new NodeImagerException($"AWS did not answer in time while {doing}.", "Check the network and the endpoint; run again (everything made so far is tagged).", ExitCodes.Failure, e);
+            }
             catch (HttpRequestException e)
             {
                 throw new NodeImagerException($"AWS could not be reached while {doing}: {e.Message}", "Check the network, --region and --endpoint-url / AWS_ENDPOINT_URL.", ExitCodes.Failure, e);

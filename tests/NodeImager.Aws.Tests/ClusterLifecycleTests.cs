@@ -1,7 +1,9 @@
-using System.Text;
 using System.Text.Json;
 using Amazon.EC2.Model;
 using NodeImager.Aws.Tests.Support;
+using NodeImager.Core.Configuration;
+using NodeImager.Core.Model;
+using NodeImager.Core.Rendering;
 
 namespace NodeImager.Aws.Tests;
 
@@ -39,8 +41,14 @@ public sealed class ClusterLifecycleTests(Emulator emulator) : IAsyncLifetime, I
             Assert.Equal("true", run.Parameter("BlockDeviceMapping.1.Ebs.Encrypted"));
             Assert.Equal("gp3", run.Parameter("BlockDeviceMapping.1.Ebs.VolumeType"));
             Assert.Equal("terminate", run.Parameter("InstanceInitiatedShutdownBehavior"));
-            var userData = Encoding.UTF8.GetString(Convert.FromBase64String(run.Parameter("UserData")!));
-            Assert.False(string.IsNullOrWhiteSpace(userData));
+            // User-data is exactly the renderer's document for the role, rendered with the tagged expiry.
+            var role = run.Parameter("MinCount") == "1" ? NodeRole.Master : NodeRole.Worker;
+            var expiresAt = DateTimeOffset.Parse(TagValue(run, "nodeimager:expires-at"), System.Globalization.CultureInfo.InvariantCulture);
+            var sent = Convert.FromBase64String(run.Parameter("UserData")!);
+            Assert.InRange(sent.Length, 1, 16_384);
+            var expected = ExpectedUserData(role, expiresAt);
+            Assert.Equal(expected.UserData, sent);
+            Assert.StartsWith("#cloud-config", expected.Text, StringComparison.Ordinal);
             Assert.Contains(new[] { "TagSpecification.1.ResourceType", "TagSpecification.2.ResourceType" }, p => run.Parameter(p) == "volume");
         }
 
@@ -104,6 +112,28 @@ public sealed class ClusterLifecycleTests(Emulator emulator) : IAsyncLifetime, I
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(keyFile)!));
         }
+    }
+
+    [Fact]
+    public async Task Spot_and_an_existing_instance_profile_are_sent_as_asked_through_the_endpoint_flag()
+    {
+        await emulator.AwsCliAsync("iam", "create-instance-profile", "--instance-profile-name", "shared-nodes");
+        var environment = cli.DefaultEnvironment();
+        environment.Remove("AWS_ENDPOINT_URL");
+        await emulator.StartRecordingAsync();
+        var up = await cli.RunAsync(environment, CancellationToken.None, "up", "--name", "pi", "--workers", "1", "--no-wait", "--spot", "--instance-profile", "shared-nodes",
+            "--admin-cidr", "203.0.113.7/32", "--ami", await cli.SomeImageAsync(), "--endpoint-url", emulator.Endpoint);
+        var recorded = await emulator.StopRecordingAsync();
+
+        Assert.True(up.ExitCode == 0, up.ToString());
+        var runs = recorded.Where(r => r.Action == "RunInstances").ToList();
+        Assert.Equal(2, runs.Count);
+        Assert.All(runs, r =>
+        {
+            Assert.Equal("spot", r.Parameter("InstanceMarketOptions.MarketType"));
+            Assert.Equal("shared-nodes", r.Parameter("IamInstanceProfile.Name"));
+        });
+        Assert.DoesNotContain(recorded, r => r.Action == "CreateRole");
     }
 
     [Fact]
@@ -227,6 +257,20 @@ public sealed class ClusterLifecycleTests(Emulator emulator) : IAsyncLifetime, I
         Assert.Contains("no default VPC", up.Output);
         Assert.Contains("--subnet-id", up.Output);
         Assert.All(recorded, r => Assert.Matches("^(Describe|Get|List)", r.Action));
+
+        var missing = await cli.UpAsync("theta", "--no-wait", "--subnet-id", "subnet-0000000000000000a");
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("subnet-0000000000000000a does not exist", missing.Output);
+
+        // With a subnet of another VPC, up goes there (and checks the pod network against that VPC).
+        var own = (await ec2.CreateVpcAsync(new CreateVpcRequest { CidrBlock = "10.20.0.0/16" })).Vpc.VpcId;
+        var subnetId = (await ec2.CreateSubnetAsync(new CreateSubnetRequest { VpcId = own, CidrBlock = "10.20.1.0/24" })).Subnet.SubnetId;
+        var there = await cli.UpAsync("theta", "--no-wait", "--workers", "1", "--subnet-id", subnetId);
+        Assert.True(there.ExitCode == 0, there.ToString());
+        using var described = await emulator.AwsCliAsync("ec2", "describe-instances", "--filters", "Name=tag:nodeimager:cluster,Values=theta");
+        Assert.All(CliRun.Instances(described), i => Assert.Equal(subnetId, i.GetProperty("SubnetId").GetString()));
+        using var groups = await emulator.AwsCliAsync("ec2", "describe-security-groups", "--filters", "Name=tag:nodeimager:cluster,Values=theta");
+        Assert.All(groups.RootElement.GetProperty("SecurityGroups").EnumerateArray(), g => Assert.Equal(own, g.GetProperty("VpcId").GetString()));
     }
 
     [Fact]
@@ -296,6 +340,22 @@ public sealed class ClusterLifecycleTests(Emulator emulator) : IAsyncLifetime, I
     }
 
     [Fact]
+    public async Task Ctrl_C_while_waiting_exits_130_and_names_the_down_command()
+    {
+        using var cancellation = new CancellationTokenSource();
+        var up = cli.RunAsync(cli.DefaultEnvironment(), cancellation.Token, "up", "--name", "tau", "--workers", "1", "--admin-cidr", "203.0.113.7/32",
+            "--ami", await cli.SomeImageAsync(), "--poll-interval", "0.1");
+        await cli.WaitForInstancesAsync("tau", 2);
+        await Task.Delay(300);
+        await cancellation.CancelAsync();
+
+        var result = await up.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(130, result.ExitCode);
+        Assert.Contains("Cancelled", result.Output);
+        Assert.Contains("nodeimager down tau", result.Output);
+    }
+
+    [Fact]
     public async Task Reap_removes_only_the_expired_clusters()
     {
         Assert.Equal(0, (await cli.UpAsync("old", "--workers", "1", "--no-wait")).ExitCode);
@@ -319,6 +379,35 @@ public sealed class ClusterLifecycleTests(Emulator emulator) : IAsyncLifetime, I
         await AssertNothingTaggedAsync("old");
         using var still = await emulator.AwsCliAsync("ec2", "describe-instances", "--filters", "Name=tag:nodeimager:cluster,Values=young,forever", "Name=instance-state-name,Values=pending,running");
         Assert.Equal(4, CliRun.Instances(still).Count());
+    }
+
+    private static string TagValue(RecordedRequest run, string key)
+    {
+        for (var spec = 1; spec <= 2; spec++)
+        {
+            for (var tag = 1; run.Parameter($"TagSpecification.{spec}.Tag.{tag}.Key") is { } name; tag++)
+            {
+                if (name == key)
+                {
+                    return run.Parameter($"TagSpecification.{spec}.Tag.{tag}.Value")!;
+                }
+            }
+        }
+
+        throw new InvalidOperationException($"{key} was not sent");
+    }
+
+    /// <summary>What the renderer makes of the spec the test's flags describe.</summary>
+    private static RenderedDocument ExpectedUserData(NodeRole role, DateTimeOffset expiresAt)
+    {
+        var spec = ClusterSpecLoader.Load(new ConfigInputs
+        {
+            WorkingDirectory = Path.GetTempPath(),
+            Flags = [new("name", "alpha", "--name"), new("workers", "3", "--workers"), new("adminCidrs", "203.0.113.7/32", "--admin-cidr"), new("tags:team", "platform", "--tag")],
+        }) with
+        { Region = Emulator.Region };
+        var catalog = TemplateCatalog.LoadOrThrow(Path.Combine(Emulator.RepositoryRoot, "templates"));
+        return new ClusterRenderer(catalog).Render(spec, new RenderOptions(expiresAt)).For(role);
     }
 
     private static List<string> Rules(JsonElement group) =>

@@ -25,9 +25,10 @@ public sealed class FaultTests(Emulator emulator) : IAsyncLifetime, IDisposable
     public async Task A_failing_RunInstances_leaves_only_tagged_resources_names_the_down_command_and_down_removes_them()
     {
         proxy.Fail("RunInstances", 1, HttpStatusCode.InternalServerError, "InsufficientInstanceCapacity", "We currently do not have sufficient t3.medium capacity.");
-        var up = await UpThroughProxyAsync("nu", CancellationToken.None, "--workers", "2", "--no-wait");
+        var up = await UpThroughProxyAsync("nu", CancellationToken.None, "--workers", "2", "--no-wait", "--diagnostics");
 
         Assert.Equal(1, up.ExitCode);
+        Assert.Matches(@"\(request id [0-9a-f-]+\)", up.Output);
         Assert.Contains("InsufficientInstanceCapacity", up.Output);
         Assert.Contains("launching", up.Output);
         Assert.Contains("capacity", up.Output);

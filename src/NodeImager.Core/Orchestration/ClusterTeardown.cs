@@ -115,9 +115,8 @@ public sealed class ClusterTeardown(IClusterCloud cloud, ClusterFolders folders,
                 await cloud.DeleteSecurityGroupAsync(group.Id, cancellationToken);
                 return;
             }
-            catch (CloudDependencyException e) when (clock.GetUtcNow() - started < GroupDeleteTimeout)
+            catch (CloudDependencyException) when (clock.GetUtcNow() - started < GroupDeleteTimeout)
             {
-                _ = e;
                 await Task.Delay(delay, clock, cancellationToken);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
             }

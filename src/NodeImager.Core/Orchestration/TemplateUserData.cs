@@ -1,22 +1,19 @@
-using System.Text;
 using NodeImager.Core.Model;
+using NodeImager.Core.Rendering;
 
 namespace NodeImager.Core.Orchestration;
 
-/// <summary>User-data from the templates in <c>templates/</c> (the ClusterRenderer), with the cluster's expiry.</summary>
-public sealed class TemplateUserData(string templatesDirectory) : IUserDataSource
+/// <summary>User-data from the templates (<see cref="ClusterRenderer"/>), with the cluster's expiry and, when nodes
+/// boot from a golden image, the marker they compare before skipping the install.</summary>
+public sealed class TemplateUserData(string templatesDirectory, GoldenImageMarker? golden = null) : IUserDataSource
 {
-    public string TemplatesDirectory { get; } = templatesDirectory;
-
     public IReadOnlyDictionary<NodeRole, byte[]> Render(ClusterSpec spec, DateTimeOffset? expiresAt)
     {
-        // Placeholder until the renderer lands on main: a minimal valid cloud-config per role.
-        var documents = new Dictionary<NodeRole, byte[]>();
-        foreach (var role in new[] { NodeRole.Master, NodeRole.Worker })
+        var rendered = new ClusterRenderer(TemplateCatalog.LoadOrThrow(templatesDirectory)).Render(spec, new RenderOptions(expiresAt, golden));
+        return new Dictionary<NodeRole, byte[]>
         {
-            documents[role] = Encoding.UTF8.GetBytes($"#cloud-config\n# nodeimager {spec.Name} {role.Name()}\n");
-        }
-
-        return documents;
+            [NodeRole.Master] = rendered.For(NodeRole.Master).UserData,
+            [NodeRole.Worker] = rendered.For(NodeRole.Worker).UserData,
+        };
     }
 }

@@ -69,11 +69,10 @@ public sealed class UpCommand(IAnsiConsole console, NodeImagerApp.HostEnvironmen
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var loaded = ClusterLoader.Load(settings, host);
-        var spec = loaded.Spec;
-        using var session = CloudSession.Open(settings, spec.Region, host);
+        using var session = CloudSession.Open(settings, loaded.Spec.Region, host);
         try
         {
-            return await RunAsync(spec, RenderedUserData.MarkerFor(loaded.Recipe, spec), settings, session, cancellationToken);
+            return await RunAsync(loaded, settings, session, cancellationToken);
         }
         finally
         {
@@ -84,11 +83,18 @@ public sealed class UpCommand(IAnsiConsole console, NodeImagerApp.HostEnvironmen
         }
     }
 
-    private async Task<int> RunAsync(ClusterSpec spec, GoldenImageMarker? golden, Settings settings, CloudSession session, CancellationToken cancellationToken)
+    private async Task<int> RunAsync(LoadedCluster loaded, Settings settings, CloudSession session, CancellationToken cancellationToken)
     {
+        var spec = loaded.Spec;
         var templates = settings.Templates
-            ?? (host.Variables.TryGetValue("NODEIMAGER_TEMPLATES", out var t) && t.Length > 0 ? t : Path.Combine(host.ToolDirectory, "templates"));
-        var launcher = new ClusterLauncher(session.Cloud, new RenderedUserData(templates, golden), new OperatorAddress(), session.Folders, TimeProvider.System);
+            ?? (host.Variables.TryGetValue("NODEIMAGER_TEMPLATES", out var t) && t.Length > 0 ? t : TemplateCatalog.DefaultDirectory(host.ToolDirectory));
+        templates = Path.GetFullPath(templates, host.WorkingDirectory);
+
+        // Nodes booting a golden image (not an --ami override) check its marker and skip the install when it matches.
+        var golden = loaded.Recipe is { } recipe && settings.Ami is null
+            ? new GoldenImageMarker(recipe.Name, recipe.Hash, recipe.KubernetesVersion.ToString())
+            : null;
+        var launcher = new ClusterLauncher(session.Cloud, new TemplateUserData(templates, golden), new OperatorAddress(), session.Folders, TimeProvider.System);
         var options = new UpOptions { SubnetId = settings.SubnetId, ImageId = settings.Ami, InstanceProfile = settings.InstanceProfile, Spot = settings.Spot };
 
         var plan = await launcher.PlanAsync(spec with { Region = session.Cloud.Region }, options, cancellationToken);

@@ -2,7 +2,6 @@ using System.Globalization;
 using NodeImager.Core.Configuration;
 using NodeImager.Core.Images;
 using NodeImager.Core.Model;
-using NodeImager.Core.Orchestration;
 using NodeImager.Core.Rendering;
 
 // User-data sizes from the real renderer: a 1 master + 3 workers cluster on stock Ubuntu and on each recipe's golden
@@ -27,7 +26,7 @@ Console.WriteLine(Row("stock master", stock.Master));
 Console.WriteLine(Row("stock worker", stock.Worker));
 foreach (var recipe in recipes)
 {
-    var golden = new ClusterRenderer(templates).Render(spec with { Image = new ImageChoice(recipe.Name) }, new RenderOptions(expiresAt, RenderedUserData.MarkerFor(recipe, spec)));
+    var golden = new ClusterRenderer(templates).Render(spec with { Image = new ImageChoice(recipe.Name) }, new RenderOptions(expiresAt, BuilderDocument.MarkerFor(recipe)));
     Console.WriteLine(Row($"golden master ({recipe.Name})", golden.Master));
     Console.WriteLine(Row($"golden worker ({recipe.Name})", golden.Worker));
     Console.WriteLine(Row($"builder ({recipe.Name})", BuilderDocument.Render(templates, recipe, ImageTags.BakeName(recipe.Name, "0123abcd"), expiresAt)));
