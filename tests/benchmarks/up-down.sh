@@ -84,6 +84,8 @@ for workers in "${sizes[@]}"; do
   curl -fsS -X POST "$endpoint/moto-api/reset" >/dev/null
   name="bench-$workers"
   run "up --workers $workers --no-wait" "$cli" up --name "$name" --workers "$workers" --no-wait --admin-cidr 203.0.113.7/32 --ami "$ami"
+  # One poll of what a waiting up does per round: DescribeInstances + the status path (10 parameters a page).
+  run "status $name" "$cli" status "$name" --output json
   run "down $name" "$cli" down "$name" --poll-interval 1
   left="$(aws_cli ec2 describe-instances --filters "Name=tag:nodeimager:cluster,Values=$name" \
     "Name=instance-state-name,Values=pending,running,stopping,stopped,shutting-down" --query 'length(Reservations[].Instances[])' --output text)"
