@@ -24,6 +24,9 @@ public static class BuilderDocument
     public static GoldenImageMarker MarkerFor(GoldenImageRecipe recipe) =>
         new(recipe.Name, recipe.Hash, recipe.KubernetesVersion.ToString());
 
+    public static ImageBuildContent ContentOf(GoldenImageRecipe recipe) =>
+        new(recipe.Packages, recipe.PrePullImages, recipe.PrePullControlPlane, recipe.PrePullFlannel);
+
     public static RenderedDocument Render(TemplateCatalog templates, GoldenImageRecipe recipe, string bake, DateTimeOffset? expiresAt) =>
-        new ClusterRenderer(templates).Render(SpecFor(recipe, bake), new RenderOptions(expiresAt, MarkerFor(recipe))).ImageBuild;
+        new ClusterRenderer(templates).Render(SpecFor(recipe, bake), new RenderOptions(expiresAt, MarkerFor(recipe), ContentOf(recipe))).ImageBuild;
 }

@@ -58,4 +58,27 @@ public sealed class BuilderDocumentTests
             Assert.Equal(string.Empty, RenderingFixtures.NodeEnv(CloudInitSchema.Decode(stock[role]))["GOLDEN_RECIPE_HASH"]);
         }
     }
+
+    [Fact]
+    public void The_recipes_packages_and_images_reach_the_builder_and_nodes_documents_carry_none()
+    {
+        var recipe = Recipes[0] with
+        {
+            Packages = ["jq", "htop=3.3.0-4build1"],
+            PrePullImages = ["docker.io/library/busybox:1.36", "registry.k8s.io/pause:3.10.1"],
+            PrePullControlPlane = false,
+        };
+        var document = BuilderDocument.Render(RenderingFixtures.Catalog, recipe, ImageTags.BakeName(recipe.Name, "0123abcd"), null);
+        var recipeEnv = RenderingFixtures.Files(document.Text)["/etc/nodeimager/recipe.env"];
+        Assert.Contains("RECIPE_PACKAGES=\"jq htop=3.3.0-4build1\"", recipeEnv);
+        Assert.Contains("RECIPE_IMAGES=\"docker.io/library/busybox:1.36 registry.k8s.io/pause:3.10.1\"", recipeEnv);
+        Assert.Contains("PRE_PULL_CONTROL_PLANE=\"false\"", recipeEnv);
+        Assert.Contains("PRE_PULL_FLANNEL=\"true\"", recipeEnv);
+        Assert.Null(Assert.Single(CloudInitSchema.Validate([document.Text])));
+        Assert.NotEqual(Recipes[0].Hash, recipe.Hash);
+
+        var nodes = new ClusterRenderer(RenderingFixtures.Catalog).Render(RenderingFixtures.DefaultSpec(), new RenderOptions(null));
+        Assert.DoesNotContain("recipe.env", nodes.Master.Text);
+        Assert.DoesNotContain("recipe.env", nodes.Worker.Text);
+    }
 }
