@@ -52,6 +52,9 @@ print(json.dumps({
 PY
 
 step cleanup
+REPORT_CONTAINERD_VERSION="$CONTAINERD_VERSION"
+REPORT_DOCKER_VERSION=$(dpkg-query -W -f='${Version}' docker-ce 2> /dev/null || true)
+export REPORT_CONTAINERD_VERSION REPORT_DOCKER_VERSION
 report "done" "image ready: recipe ${GOLDEN_RECIPE} (${GOLDEN_RECIPE_HASH}), Kubernetes ${INSTALLED_VERSION}"
 apt-get clean
 rm -rf /var/lib/apt/lists/*
