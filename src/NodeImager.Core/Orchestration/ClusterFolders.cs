@@ -6,16 +6,9 @@ public sealed class ClusterFolders(string home)
 {
     public string Home { get; } = home;
 
-    public static ClusterFolders FromEnvironment(IReadOnlyDictionary<string, string> variables)
-    {
-        if (variables.TryGetValue("NODEIMAGER_HOME", out var home) && home.Length > 0)
-        {
-            return new ClusterFolders(home);
-        }
-
-        var user = variables.TryGetValue("HOME", out var h) && h.Length > 0 ? h : Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-        return new ClusterFolders(Path.Combine(user, ".nodeimager"));
-    }
+    /// <summary>The same home as <see cref="Remote.ClusterFiles"/> (ssh, logs, kubeconfig): one rule for where it is.</summary>
+    public static ClusterFolders FromEnvironment(IReadOnlyDictionary<string, string> variables) =>
+        new(Remote.ClusterFiles.Home(variables));
 
     public string ClusterFolder(string cluster) => Path.Combine(Home, "clusters", cluster);
 

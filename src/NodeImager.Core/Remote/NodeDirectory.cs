@@ -67,12 +67,3 @@ public static class NodeSelector
             ? nodes[n - 1]
             : null;
 }
-
-/// <summary>The stand-in until the AWS edge provides the real lookup: says so instead of failing obscurely.</summary>
-public sealed class UnwiredNodeDirectory : INodeDirectory
-{
-    public Task<IReadOnlyList<NodeAddress>> FindAsync(string cluster, CancellationToken cancellationToken) =>
-        throw new NodeImagerException(
-            "Node lookup needs the AWS edge, which this build does not wire in yet.",
-            "This is a development build; use `ssh -i ~/.nodeimager/clusters/NAME/<key> ubuntu@<address>` meanwhile.");
-}

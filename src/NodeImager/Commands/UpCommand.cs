@@ -5,6 +5,7 @@ using NodeImager.Core;
 using NodeImager.Core.Configuration;
 using NodeImager.Core.Model;
 using NodeImager.Core.Orchestration;
+using NodeImager.Core.Remote;
 using NodeImager.Core.Rendering;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -12,7 +13,7 @@ using Spectre.Console.Cli;
 namespace NodeImager.Cli.Commands;
 
 /// <summary>Creates a cluster on EC2 and (unless --no-wait) follows the nodes until every one reports ready.</summary>
-public sealed class UpCommand(IAnsiConsole console, NodeImagerApp.HostEnvironment host) : AsyncCommand<UpCommand.Settings>
+public sealed class UpCommand(IAnsiConsole console, NodeImagerApp.HostEnvironment host, INodeDirectory nodes) : AsyncCommand<UpCommand.Settings>
 {
     public sealed class Settings : ClusterSettings, IAwsFlags
     {
@@ -47,6 +48,18 @@ public sealed class UpCommand(IAnsiConsole console, NodeImagerApp.HostEnvironmen
         [CommandOption("--no-wait")]
         [Description("Return once the instances are launched, without waiting for the nodes to report ready.")]
         public bool NoWait { get; init; }
+
+        [CommandOption("--no-kubeconfig")]
+        [Description("Do not fetch the admin kubeconfig from the master over SSH when the cluster is ready.")]
+        public bool NoKubeconfig { get; init; }
+
+        [CommandOption("--merge-kubeconfig")]
+        [Description("Also merge the kubeconfig into ~/.kube/config (or $KUBECONFIG) under a context named after the cluster.")]
+        public bool MergeKubeconfig { get; init; }
+
+        [CommandOption("--ssh-user <USER>")]
+        [Description("Login user on the nodes, for the kubeconfig fetch. Default: ubuntu (Canonical's images).")]
+        public string SshUser { get; init; } = NodeEndpoint.DefaultUser;
 
         [CommandOption("--timeout <DURATION>")]
         [Description("How long to wait for every node to be ready (e.g. 20m). Default: 20m.")]
@@ -86,9 +99,7 @@ public sealed class UpCommand(IAnsiConsole console, NodeImagerApp.HostEnvironmen
     private async Task<int> RunAsync(LoadedCluster loaded, Settings settings, CloudSession session, CancellationToken cancellationToken)
     {
         var spec = loaded.Spec;
-        var templates = settings.Templates
-            ?? (host.Variables.TryGetValue("NODEIMAGER_TEMPLATES", out var t) && t.Length > 0 ? t : TemplateCatalog.DefaultDirectory(host.ToolDirectory));
-        templates = Path.GetFullPath(templates, host.WorkingDirectory);
+        var templates = loaded.Templates.Directory;
 
         // Nodes booting a golden image (not an --ami override) check its marker and skip the install when it matches.
         var golden = loaded.Recipe is { } recipe && settings.Ami is null
@@ -159,6 +170,11 @@ public sealed class UpCommand(IAnsiConsole console, NodeImagerApp.HostEnvironmen
                 console.WriteLine($"SSH: ssh -i {key} ubuntu@{ip}");
             }
 
+            if (!settings.NoKubeconfig)
+            {
+                await FetchKubeconfigAsync(spec.Name, launched.PrivateKeyPath, settings, down, cancellationToken);
+            }
+
             console.WriteLine($"Remove it with: {down}");
             return ExitCodes.Ok;
         }
@@ -167,6 +183,36 @@ public sealed class UpCommand(IAnsiConsole console, NodeImagerApp.HostEnvironmen
             console.MarkupLine("[yellow]Cancelled[/] while waiting; the nodes keep booting.");
             console.WriteLine($"Remove them with: {down}");
             return ExitCodes.Cancelled;
+        }
+    }
+
+    /// <summary>The admin kubeconfig from the master (privileged read over SSH, host key trusted on first use),
+    /// pointed at the master's public address, written 0600 in the cluster's folder.</summary>
+    private async Task FetchKubeconfigAsync(string cluster, string? privateKeyPath, Settings settings, string down, CancellationToken cancellationToken)
+    {
+        var files = ClusterFiles.For(cluster, host.Variables);
+        var master = (await nodes.FindAsync(cluster, cancellationToken)).FirstOrDefault(n => n.Role == NodeRole.Master);
+        if (master?.Reachable is not { } address)
+        {
+            throw new NodeImagerException(
+                $"Cluster {cluster} is ready, but its master has no address to fetch the kubeconfig from.",
+                $"Fetch it by hand with `nodeimager ssh {cluster} -- sudo cat /etc/kubernetes/admin.conf`, or remove the cluster with `{down}`.");
+        }
+
+        try
+        {
+            var endpoint = NodeEndpoint.For(master, files, files.PrivateKey(privateKeyPath), settings.SshUser);
+            var fetched = await KubeconfigFetcher.FetchAsync(endpoint, master.PublicAddress ?? address, files, settings.MergeKubeconfig, host.Variables, cancellationToken);
+            console.WriteLine($"Kubeconfig: {fetched.ClusterKubeconfig}" + (fetched.MergedInto is { } into ? $" (merged into {into}, context {cluster})" : string.Empty));
+            console.WriteLine($"Try: kubectl --kubeconfig {fetched.ClusterKubeconfig} get nodes");
+        }
+        catch (NodeImagerException e)
+        {
+            throw new NodeImagerException(
+                $"Cluster {cluster} is ready, but its kubeconfig could not be fetched: {e.Message}",
+                $"{e.Hint} Retry with `nodeimager ssh {cluster} -- sudo cat /etc/kubernetes/admin.conf`; remove the cluster with `{down}`.",
+                ExitCodes.Failure,
+                e);
         }
     }
 

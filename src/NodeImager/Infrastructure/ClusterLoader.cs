@@ -39,8 +39,8 @@ public static class ClusterLoader
             }
         }
 
-        var templatesDirectory = settings.Templates is { } dir
-            ? Path.GetFullPath(dir, host.WorkingDirectory)
+        var templatesDirectory = settings.Templates is { } dir ? Path.GetFullPath(dir, host.WorkingDirectory)
+            : host.Variables.TryGetValue("NODEIMAGER_TEMPLATES", out var fromEnv) && fromEnv.Length > 0 ? Path.GetFullPath(fromEnv, host.WorkingDirectory)
             : TemplateCatalog.DefaultDirectory(host.ToolDirectory);
         var templates = TemplateCatalog.Load(templatesDirectory, problems);
 

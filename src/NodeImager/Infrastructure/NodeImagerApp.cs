@@ -20,7 +20,8 @@ public static class NodeImagerApp
             Core.Configuration.ConfigInputs.ProcessEnvironment(), Directory.GetCurrentDirectory(), AppContext.BaseDirectory));
         configureServices?.Invoke(services);
         // Stand-ins for what tests (or the real program) did not register.
-        services.TryAddSingleton<Core.Remote.INodeDirectory, Core.Remote.UnwiredNodeDirectory>();
+        // ssh and logs find nodes by tag, with credentials and region from the standard AWS chain of this environment.
+        services.TryAddSingleton<Core.Remote.INodeDirectory>(sp => new Aws.AwsNodeDirectory(sp.GetRequiredService<HostEnvironment>().Variables));
         services.TryAddSingleton(Commands.TerminalStreams.ConsoleOnly);
 
         var diagnostics = false;

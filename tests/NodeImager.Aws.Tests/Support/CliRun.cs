@@ -37,13 +37,17 @@ public sealed class CliRun : IDisposable
 
     public Task<CliResult> RunAsync(params string[] args) => RunAsync(null, CancellationToken.None, args);
 
-    public async Task<CliResult> RunAsync(IReadOnlyDictionary<string, string>? environment, CancellationToken cancellationToken, params string[] args)
+    public Task<CliResult> RunAsync(IReadOnlyDictionary<string, string>? environment, CancellationToken cancellationToken, params string[] args) =>
+        RunAsync(environment, null, cancellationToken, args);
+
+    // services: seams the test swaps in, e.g. a node directory that maps nodes to loopback.
+    public async Task<CliResult> RunAsync(IReadOnlyDictionary<string, string>? environment, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services, CancellationToken cancellationToken, params string[] args)
     {
         var variables = environment is null ? DefaultEnvironment() : new Dictionary<string, string>(environment);
         var console = new TestConsole();
         console.Profile.Width = 400;
         var host = new NodeImagerApp.HostEnvironment(variables, Home, Emulator.RepositoryRoot);
-        var app = NodeImagerApp.Create(console, null, host);
+        var app = NodeImagerApp.Create(console, services, host);
         var code = await app.RunAsync(args, cancellationToken);
         return new CliResult(code, console.Output);
     }

@@ -220,12 +220,14 @@ public sealed class SshCommandTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Without_the_aws_edge_node_lookup_says_so()
+    public async Task By_default_nodes_are_found_through_the_aws_edge_which_asks_for_credentials_first()
     {
+        // No node directory swapped in and no AWS settings in the environment: the AWS lookup stops before any call.
         var exitCode = await cli.RunAsync(null, null, "ssh", "demo", "--", "true");
 
-        Assert.Equal(1, exitCode);
-        Assert.Contains("Node lookup needs the AWS edge", cli.Console.Output, StringComparison.Ordinal);
+        Assert.Equal(2, exitCode);
+        Assert.Contains("No AWS credentials found", cli.Console.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("This is a bug", cli.Console.Output, StringComparison.Ordinal);
     }
 
     [Fact]
