@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using System.Text.Json;
 using NodeImager.Aws.Tests.Support;
 using NodeImager.Core.Images;
@@ -143,6 +144,30 @@ public sealed class BakeTests(Emulator emulator) : IAsyncLifetime, IDisposable
         var result = await bake.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.True(result.ExitCode == 1, result.ToString());
         Assert.Contains("powered off without reporting done", result.Output);
+        using var images = await emulator.AwsCliAsync("ec2", "describe-images", "--owners", "self");
+        Assert.Empty(images.RootElement.GetProperty("Images").EnumerateArray());
+        await AssertNothingLeftAsync(bakeName);
+    }
+
+    [Fact]
+    public async Task A_new_profile_not_yet_visible_to_EC2_is_waited_for_and_a_refused_CreateImage_still_cleans_up()
+    {
+        await using var proxy = FaultProxy.Start(new Uri(emulator.Endpoint));
+        // IAM is eventually consistent: RunInstances right after CreateInstanceProfile can name a profile EC2 cannot see yet.
+        proxy.Fail("RunInstances", 1, HttpStatusCode.BadRequest, "InvalidParameterValue", "Value (nodeimager-x) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name");
+        proxy.Fail("CreateImage", 1, HttpStatusCode.BadRequest, "InvalidParameterValue", "Injected: image refused");
+        var environment = cli.DefaultEnvironment();
+        environment["AWS_ENDPOINT_URL"] = proxy.Endpoint.ToString().TrimEnd('/');
+        var bake = cli.RunAsync(environment, CancellationToken.None, "bake", Recipe, "--ami", await cli.SomeImageAsync(), "--poll-interval", "0.1");
+
+        var (instanceId, bakeName) = await WaitForBuilderAsync(bake);
+        await PutStatusAsync($"/nodeimager/{bakeName}/status/{instanceId}", instanceId, "done", "cleanup");
+        await emulator.AwsCliAsync("ec2", "stop-instances", "--instance-ids", instanceId);
+
+        var result = await bake.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("image refused", result.Output);
+        Assert.Equal(2, proxy.Calls("RunInstances"));
         using var images = await emulator.AwsCliAsync("ec2", "describe-images", "--owners", "self");
         Assert.Empty(images.RootElement.GetProperty("Images").EnumerateArray());
         await AssertNothingLeftAsync(bakeName);
