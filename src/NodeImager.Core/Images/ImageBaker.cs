@@ -165,7 +165,7 @@ public sealed class ImageBaker(IImageCloud cloud, TimeProvider clock)
                     $"The builder {instanceId} failed at step '{report.Step}': {report.Message}",
                     report.Step,
                     report.LogTail,
-                    "Fix the recipe or templates and bake again; the log tail above is the builder's /var/log/nodeimager.log.");
+                    "Fix the recipe or templates and bake again; the log tail above is the end of the builder's /var/log/nodeimager-bootstrap.log.");
             }
 
             if (state == "stopped")
