@@ -107,15 +107,15 @@ public sealed class BakeCommand(IAnsiConsole console, NodeImagerApp.HostEnvironm
         {
             BakeResult? result = null;
             string? lastPhase = null;
-            await console.Status().StartAsync("Starting the builder", async status =>
-            {
+            // A spinner only on a terminal; redirected output gets one line per phase change instead of every poll.
+            async Task Bake(Action<string> show) =>
                 result = await new ImageBaker(cloud, TimeProvider.System).BakeAsync(
                     request,
                     p =>
                     {
                         var elapsed = $"{(int)p.Elapsed.TotalMinutes}m{p.Elapsed.Seconds:00}s";
-                        status.Status(Markup.Escape($"{p.Stage}: {p.InstanceId} {p.InstanceState ?? "?"}, phase {p.Phase ?? "?"}{(p.Step is { Length: > 0 } s ? $", step {s}" : string.Empty)} ({elapsed})"));
-                        var phase = $"{p.Phase}/{p.Step}";
+                        show(Markup.Escape($"{p.Stage}: {p.InstanceId} {p.InstanceState ?? "?"}, phase {p.Phase ?? "?"}{(p.Step is { Length: > 0 } s ? $", step {s}" : string.Empty)} ({elapsed})"));
+                        var phase = $"{p.InstanceState}/{p.Phase}/{p.Step}";
                         if (phase != lastPhase)
                         {
                             lastPhase = phase;
@@ -124,7 +124,15 @@ public sealed class BakeCommand(IAnsiConsole console, NodeImagerApp.HostEnvironm
                     },
                     line => console.WriteLine("  " + line),
                     cancellationToken);
-            });
+
+            if (console.Profile.Capabilities.Interactive)
+            {
+                await console.Status().StartAsync("Starting the builder", status => Bake(text => status.Status(text)));
+            }
+            else
+            {
+                await Bake(_ => { });
+            }
 
             console.MarkupLine($"[green]Image {Markup.Escape(result!.ImageId)} is ready[/]: {Markup.Escape(result.ImageName)}");
             foreach (var (key, value) in result.Tags.OrderBy(t => t.Key, StringComparer.Ordinal))
