@@ -126,7 +126,15 @@ public sealed class UpCommand(IAnsiConsole console, NodeImagerApp.HostEnvironmen
         try
         {
             console.MarkupLine($"Creating cluster [bold]{Markup.Escape(spec.Name)}[/] in {session.Cloud.Region}: {spec.Masters} master(s), {spec.Workers} worker(s), image {plan.Image.ImageId}{(plan.ExpiresAt is { } at ? $", expires {ClusterLauncher.FormatTime(at)}" : string.Empty)}");
-            launched = await launcher.LaunchAsync(plan, progress, line => console.WriteLine("  " + line), cancellationToken);
+            // Masters and workers launch concurrently and both report; the console is not thread-safe.
+            var consoleLock = new Lock();
+            launched = await launcher.LaunchAsync(plan, progress, line =>
+            {
+                lock (consoleLock)
+                {
+                    console.WriteLine("  " + line);
+                }
+            }, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
