@@ -11,6 +11,12 @@ install_containerd
 install_docker
 install_kubernetes
 
+# Nodes with the firewall on would otherwise install firewalld at boot; the image ships it switched off, so nodes
+# with the firewall off are not affected.
+step firewall-package
+apt_install firewalld
+systemctl disable --now firewalld
+
 # shellcheck source=/dev/null
 . /etc/nodeimager/recipe.env
 if [ -n "$RECIPE_PACKAGES" ]; then
