@@ -11,11 +11,33 @@ install_containerd
 install_docker
 install_kubernetes
 
+# Nodes with the firewall on would otherwise install firewalld at boot; the image ships it switched off, so nodes
+# with the firewall off are not affected.
+step firewall-package
+apt_install firewalld
+systemctl disable --now firewalld
+
+# shellcheck source=/dev/null
+. /etc/nodeimager/recipe.env
+if [ -n "$RECIPE_PACKAGES" ]; then
+  step recipe-packages
+  # shellcheck disable=SC2086 # a space-separated list of package names (validated by the recipe reader)
+  apt_install $RECIPE_PACKAGES
+fi
+
 step pre-pull
-kubeadm config images pull --kubernetes-version "v$INSTALLED_VERSION" --cri-socket unix:///run/containerd/containerd.sock
-curl -fsSL -o /etc/nodeimager/kube-flannel.yml "https://github.com/flannel-io/flannel/releases/download/${FLANNEL_VERSION}/kube-flannel.yml"
-grep -oE 'image: *[^ ]+' /etc/nodeimager/kube-flannel.yml | awk '{print $2}' | sort -u | while read -r image; do
-  ctr --namespace k8s.io images pull "$image"
+if [ "$PRE_PULL_CONTROL_PLANE" = true ]; then
+  kubeadm config images pull --kubernetes-version "v$INSTALLED_VERSION" --cri-socket unix:///run/containerd/containerd.sock
+fi
+if [ "$PRE_PULL_FLANNEL" = true ]; then
+  curl -fsSL -o /etc/nodeimager/kube-flannel.yml "https://github.com/flannel-io/flannel/releases/download/${FLANNEL_VERSION}/kube-flannel.yml"
+  grep -oE 'image: *[^ ]+' /etc/nodeimager/kube-flannel.yml | awk '{print $2}' | sort -u | while read -r image; do
+    ctr --namespace k8s.io images pull "$image"
+  done
+fi
+for image in $RECIPE_IMAGES; do
+  # crictl resolves short names (busybox:1.36) the way kubelet does; ctr needs fully qualified ones.
+  crictl --runtime-endpoint unix:///run/containerd/containerd.sock pull "$image"
 done
 
 step marker
@@ -36,6 +58,9 @@ print(json.dumps({
 PY
 
 step cleanup
+REPORT_CONTAINERD_VERSION="$CONTAINERD_VERSION"
+REPORT_DOCKER_VERSION=$(dpkg-query -W -f='${Version}' docker-ce 2> /dev/null || true)
+export REPORT_CONTAINERD_VERSION REPORT_DOCKER_VERSION
 report "done" "image ready: recipe ${GOLDEN_RECIPE} (${GOLDEN_RECIPE_HASH}), Kubernetes ${INSTALLED_VERSION}"
 apt-get clean
 rm -rf /var/lib/apt/lists/*

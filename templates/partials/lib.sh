@@ -59,6 +59,10 @@ doc = {
     "updatedAt": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     "message": os.environ["MESSAGE"][:600], "logTail": os.environ["TAIL"],
 }
+# A builder adds its runtime versions when it is done; bake tags the image with them.
+for key, var in (("containerdVersion", "REPORT_CONTAINERD_VERSION"), ("dockerVersion", "REPORT_DOCKER_VERSION")):
+    if os.environ.get(var):
+        doc[key] = os.environ[var]
 while len(json.dumps(doc).encode()) > 4096:
     doc["logTail"] = doc["logTail"][200:]
 print(json.dumps(doc))

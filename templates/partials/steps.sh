@@ -157,7 +157,12 @@ open_firewall() {
   [ "$FIREWALL" = true ] || return 0
   step firewall
   # Done before kubeadm and flannel: a reload wipes the rules flannel adds (flannel#1834).
-  apt_install firewalld
+  if ! command -v firewall-cmd > /dev/null; then
+    # Golden images ship firewalld; an image without it skipped the install steps, so refresh the lists first.
+    wait_for_apt
+    apt-get update -q
+    apt_install firewalld
+  fi
   systemctl enable --now firewalld
   local port
   for port in $FIREWALL_PORTS; do

@@ -56,6 +56,7 @@ public sealed class ClusterRenderer(TemplateCatalog catalog)
     {
         var release = spec.KubernetesVersion.Release;
         var golden = options.Golden;
+        var build = options.Build ?? ImageBuildContent.None;
         var model = new ScriptObject
         {
             ["role"] = role,
@@ -81,6 +82,10 @@ public sealed class ClusterRenderer(TemplateCatalog catalog)
             ["golden_recipe"] = golden?.Recipe ?? spec.Image.Recipe ?? string.Empty,
             ["golden_recipe_hash"] = golden?.RecipeHash ?? string.Empty,
             ["golden_kubernetes_version"] = golden?.KubernetesVersion ?? string.Empty,
+            ["recipe_packages"] = string.Join(' ', build.Packages),
+            ["recipe_images"] = string.Join(' ', build.PrePullImages),
+            ["pre_pull_control_plane"] = build.PrePullControlPlane ? "true" : "false",
+            ["pre_pull_flannel"] = build.PrePullFlannel ? "true" : "false",
         };
         model.Import("indent", new Func<string, int, string>(Indent));
         return model;

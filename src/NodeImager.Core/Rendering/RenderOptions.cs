@@ -8,4 +8,5 @@ public sealed record GoldenImageMarker(string Recipe, string RecipeHash, string 
 /// <param name="ExpiresAt">When set, every node powers itself off at this UTC time (dead-man switch).</param>
 /// <param name="Golden">Master/worker: the image nodes boot from; they skip installing when its marker matches.
 /// Image build: the marker to write.</param>
-public sealed record RenderOptions(DateTimeOffset? ExpiresAt, GoldenImageMarker? Golden = null);
+/// <param name="Build">Image build only: the recipe's extra packages and pre-pulled images (none when null).</param>
+public sealed record RenderOptions(DateTimeOffset? ExpiresAt, GoldenImageMarker? Golden = null, ImageBuildContent? Build = null);

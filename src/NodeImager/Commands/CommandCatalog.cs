@@ -33,6 +33,24 @@ internal static class CommandCatalog
             .WithExample("reap")
             .WithExample("reap", "--dry-run");
 
+        config.AddCommand<BakeCommand>("bake")
+            .WithDescription("Bake a golden AMI from a recipe in images/: one builder installs everything a node would, then is imaged and removed with every temporary resource.")
+            .WithExample("bake", "ubuntu-24.04-k8s-1.37")
+            .WithExample("bake", "./my-recipe.yaml", "--ttl", "3h", "--subnet-id", "subnet-0123456789abcdef0");
+
+        config.AddBranch("images", images =>
+        {
+            images.SetDescription("List and prune the golden images bake made.");
+            images.AddCommand<ImagesListCommand>("list")
+                .WithDescription("List golden images (image id, recipe, hash, Kubernetes version, created, state).")
+                .WithExample("images", "list")
+                .WithExample("images", "list", "--recipe", "ubuntu-24.04-k8s-1.37", "--output", "json");
+            images.AddCommand<ImagesPruneCommand>("prune")
+                .WithDescription("Deregister a recipe's images beyond the newest N and delete their snapshots.")
+                .WithExample("images", "prune", "ubuntu-24.04-k8s-1.37", "--keep", "2")
+                .WithExample("images", "prune", "ubuntu-24.04-k8s-1.37", "--keep", "1", "--dry-run");
+        });
+
         config.AddCommand<SshCommand>("ssh")
             .WithDescription("Open a shell on a node (checking its host key), or run one command there: `-- COMMAND` returns its exit code.")
             .WithExample("ssh", "demo")

@@ -96,6 +96,22 @@ public sealed class NodeScriptTests : IDisposable
         Assert.Equal("golden image k8s-base matches", status.RootElement.GetProperty("message").GetString());
     }
 
+    [Fact]
+    public void A_builders_done_report_carries_the_runtime_versions_bake_tags_the_image_with()
+    {
+        Write("bootstrap.log", "something\n");
+        var (code, output) = Bash(". ./lib.sh; INSTANCE_ID=i-1; STEP=cleanup; export REPORT_CONTAINERD_VERSION=2.1.4 REPORT_DOCKER_VERSION=5:28.5.1-1~ubuntu.24.04~noble; report done 'image ready'");
+        Assert.True(code == 0, output);
+        var status = Core.Images.BuilderStatus.Parse(File.ReadAllText(Path.Combine(folder.FullName, "aws-value")))!;
+        Assert.Equal("done", status.Report.Phase);
+        Assert.Equal("2.1.4", status.RuntimeVersions["nodeimager:containerd-version"]);
+        Assert.Equal("5:28.5.1-1~ubuntu.24.04~noble", status.RuntimeVersions["nodeimager:docker-version"]);
+
+        var (plainCode, plainOutput) = Bash(". ./lib.sh; INSTANCE_ID=i-1; STEP=x; report installing");
+        Assert.True(plainCode == 0, plainOutput);
+        Assert.Empty(Core.Images.BuilderStatus.Parse(File.ReadAllText(Path.Combine(folder.FullName, "aws-value")))!.RuntimeVersions);
+    }
+
     [Theory]
     [InlineData("""{"recipeHash":"HASH","kubelet":"1.37.2"}""", 0)]
     [InlineData("""{"recipeHash":"HASH","kubelet":"1.36.9"}""", 1)]
