@@ -195,7 +195,11 @@ public sealed class StandInTests : IAsyncLifetime
         Assert.NotEqual(0, (await Node("modprobe nf_tables")).ExitCode);
         Assert.NotEqual(0, (await Node("sysctl -w net.bridge.bridge-nf-call-iptables=1")).ExitCode);
         Assert.NotEqual(0, (await Node("systemctl start no-such-unit")).ExitCode);
-        Assert.NotEqual(0, (await Node("firewall-cmd --add-port=6443/tcp")).ExitCode);
+        Assert.Equal(127, (await Node("firewall-cmd --state")).ExitCode);
+        var firewall = await Node("apt-get update -q >/dev/null && apt-get install -y firewalld >/dev/null && command -v firewall-cmd && firewall-cmd --permanent --add-port=6443/tcp; systemctl enable --now firewalld && firewall-cmd --permanent --add-port=6443");
+        Assert.Contains("/usr/bin/firewall-cmd", firewall.Output, StringComparison.Ordinal);
+        Assert.Contains("FirewallD is not running", firewall.Output, StringComparison.Ordinal);
+        Assert.Contains("INVALID_PORT", firewall.Output, StringComparison.Ordinal);
         Assert.NotEqual(0, (await Node("echo not-a-key | gpg --dearmor -o /tmp/k.gpg")).ExitCode);
         Assert.Equal("1", (await Node("modprobe br_netfilter && sysctl -w net.bridge.bridge-nf-call-iptables=1 && sysctl -n net.bridge.bridge-nf-call-iptables")).Output.Trim());
     }

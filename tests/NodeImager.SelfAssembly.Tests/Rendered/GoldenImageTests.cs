@@ -20,10 +20,9 @@ public sealed class GoldenImageTests(Emulator emulator)
     [Fact]
     public Task Nodes_booted_from_the_builders_image_skip_installs_and_assemble() => BuildAndBootAsync(firewall: false);
 
-    // Found by this simulator: the image build bakes no firewalld and empties /var/lib/apt/lists, and a golden node's
-    // firewall step runs `apt-get install firewalld` without `apt-get update`, so it fails with "Unable to locate
-    // package firewalld". Remove Skip once the templates bake firewalld or update first.
-    [Fact(Skip = "known template bug: golden nodes with the firewall on install firewalld without apt-get update (see comment)")]
+    // The image build empties /var/lib/apt/lists: a golden node with the firewall on can only work if firewalld is
+    // baked in (or the lists refreshed first); without that it fails at `apt-get install firewalld`.
+    [Fact]
     public Task Nodes_booted_from_the_builders_image_with_the_firewall_on_skip_installs_and_assemble() => BuildAndBootAsync(firewall: true);
 
     private async Task BuildAndBootAsync(bool firewall)

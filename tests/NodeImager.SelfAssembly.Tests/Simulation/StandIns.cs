@@ -24,6 +24,13 @@ public static class StandIns
             File.Copy(file, target, overwrite: true);
         }
 
+        // Commands a package brings (kubeadm, firewall-cmd...) wait here until the apt-get stand-in installs it.
+        Directory.CreateDirectory(Path.Combine(lib, "tools"));
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(Source, "standins", "packaged")))
+        {
+            File.Copy(file, Path.Combine(lib, "tools", Path.GetFileName(file)), overwrite: true);
+        }
+
         foreach (var file in Directory.EnumerateFiles(Path.Combine(Source, "fixtures")))
         {
             File.Copy(file, Path.Combine(lib, "fixtures", Path.GetFileName(file)), overwrite: true);
