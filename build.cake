@@ -1,6 +1,8 @@
 // NodeImager build: dotnet tool restore && dotnet cake [--target=TASK] [--configuration=Release]
-// Tasks: Clean, Build, Format, Test (default), Publish, Emulator-Start, Emulator-Stop, Benchmark.
+// Tasks: Clean, Build, Format, Test (default), Publish, Emulator-Start, Emulator-Stop, Benchmark, Demo.
 var target = Argument("target", "Default");
+var pace = Argument("pace", "0.1");
+var workers = Argument("workers", "3");
 var configuration = Argument("configuration", "Release");
 var runtime = Argument("runtime", "linux-x64");
 var solution = "./NodeImager.sln";
@@ -80,6 +82,24 @@ Task("Benchmark")
     if (code != 0)
     {
         throw new Exception($"tests/benchmarks/up-down.sh exited with {code}");
+    }
+});
+
+Task("Demo")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    // `nodeimager up --workers 3` against the AWS emulator with SIMULATED nodes, then status, logs, down (Linux, root).
+    // --pace scales typical EC2 step times (0 instant, 1 real time); the cluster's files go to artifacts/demo.
+    var code = StartProcess("dotnet", new ProcessSettings
+    {
+        Arguments = new ProcessArgumentBuilder()
+            .Append($"tests/NodeImager.SelfAssembly.Tests/bin/{configuration}/net10.0/NodeImager.SelfAssembly.Tests.dll")
+            .Append("demo").Append("--workers").Append(workers).Append("--pace").Append(pace),
+    });
+    if (code != 0)
+    {
+        throw new Exception($"the demo exited with {code}");
     }
 });
 

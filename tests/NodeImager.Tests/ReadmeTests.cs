@@ -35,6 +35,15 @@ public sealed class ReadmeTests
         Assert.Contains(".ci/setup && dotnet cake --target=Test", File.ReadAllText(Path.Combine(RepositoryRoot(), ".ci", "run")));
     }
 
+    [Fact]
+    public void The_demo_it_offers_people_without_aws_is_a_cake_task()
+    {
+        var secondBlock = Readme.Split("```")[3];
+
+        Assert.Contains("dotnet cake --target=Demo", secondBlock);
+        Assert.Contains("Task(\"Demo\")", File.ReadAllText(Path.Combine(RepositoryRoot(), "build.cake")));
+    }
+
     internal static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

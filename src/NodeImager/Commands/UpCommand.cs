@@ -161,16 +161,33 @@ public sealed class UpCommand(IAnsiConsole console, NodeImagerApp.HostEnvironmen
         var watcher = new ClusterWatcher(session.Cloud, TimeProvider.System);
         try
         {
-            var table = NodeTable([]);
             WaitSnapshot? final = null;
-            await console.Live(table).StartAsync(async live =>
+            if (console.Profile.Capabilities.Interactive && console.Profile.Capabilities.Ansi)
             {
+                var table = NodeTable([]);
+                await console.Live(table).StartAsync(async live =>
+                {
+                    final = await watcher.WaitAsync(spec.Name, launched.InstanceIds, timeout, session.PollInterval, snapshot =>
+                    {
+                        Fill(table, snapshot.Nodes);
+                        live.Refresh();
+                    }, cancellationToken);
+                });
+            }
+            else
+            {
+                // A log or a pipe: redrawing the table every poll would repeat it hundreds of times. One line per
+                // change of a node's state, phase or step instead, and the table once at the end.
+                var changes = new ProgressLines();
                 final = await watcher.WaitAsync(spec.Name, launched.InstanceIds, timeout, session.PollInterval, snapshot =>
                 {
-                    Fill(table, snapshot.Nodes);
-                    live.Refresh();
+                    foreach (var line in changes.Next(snapshot.Nodes))
+                    {
+                        console.WriteLine(line);
+                    }
                 }, cancellationToken);
-            });
+                console.Write(NodeTable(final.Nodes));
+            }
             var master = (await session.Cloud.FindInstancesAsync(spec.Name, cancellationToken)).FirstOrDefault(i => i.Role == NodeRole.Master);
             console.MarkupLine($"[green]Cluster {Markup.Escape(spec.Name)} is ready[/]: {final!.Nodes.Count} node(s).");
             if (master?.PublicIp is { } ip && launched.PrivateKeyPath is { } key)
@@ -227,6 +244,28 @@ public sealed class UpCommand(IAnsiConsole console, NodeImagerApp.HostEnvironmen
     private static string RegionFlag(Settings settings, CloudSession session) =>
         settings.Region is null && settings.Profile is null ? string.Empty
         : $"{(settings.Profile is { } p ? $" --profile {p}" : string.Empty)} --region {session.Cloud.Region}";
+
+    /// <summary>What changed since the last snapshot, one line per node whose state, phase or step moved.</summary>
+    internal sealed class ProgressLines
+    {
+        private readonly Dictionary<string, string> last = [];
+
+        public IEnumerable<string> Next(IReadOnlyList<NodeProgress> nodes)
+        {
+            foreach (var node in nodes)
+            {
+                var now = $"{node.InstanceState} {node.Phase} {node.Step}";
+                if (last.TryGetValue(node.InstanceId, out var before) && before == now)
+                {
+                    continue;
+                }
+
+                last[node.InstanceId] = now;
+                var step = node.Step.Length > 0 && node.Step != node.Phase ? $" ({node.Step})" : string.Empty;
+                yield return $"  {(int)node.Elapsed.TotalMinutes}m{node.Elapsed.Seconds:00}s  {node.Role.Name()} {node.InstanceId}: {node.InstanceState}, {node.Phase}{step}";
+            }
+        }
+    }
 
     internal static Table NodeTable(IReadOnlyList<NodeProgress> nodes)
     {

@@ -28,8 +28,10 @@ public sealed class TestSshd : IAsyncDisposable
         this.log = log;
     }
 
-    /// <summary>SudoNeedsPassword (with ActAsUser): the stand-in sudo refuses as sudo -n does without a NOPASSWD rule.</summary>
-    public sealed record Options(int? Port = null, string? AuthorizedKeyFrom = null, bool NodeFiles = false, bool ActAsUser = false, bool SudoNeedsPassword = false);
+    /// <summary>SudoNeedsPassword (with ActAsUser): the stand-in sudo refuses as sudo -n does without a NOPASSWD rule.
+    /// ChrootDirectory: every session runs chrooted there (sshd's own ChrootDirectory; each component of the path must
+    /// be root-owned and not group- or world-writable), so a simulated node's root answers as the node would.</summary>
+    public sealed record Options(int? Port = null, string? AuthorizedKeyFrom = null, bool NodeFiles = false, bool ActAsUser = false, bool SudoNeedsPassword = false, string? ChrootDirectory = null);
 
     public const string Host = "127.0.0.1";
 
@@ -112,6 +114,7 @@ public sealed class TestSshd : IAsyncDisposable
             UsePAM no
             PidFile {root}/sshd.pid
             SetEnv PATH={bin}:/usr/local/bin:/usr/bin:/bin
+            {(options.ChrootDirectory is null ? string.Empty : "ChrootDirectory " + options.ChrootDirectory)}
             """);
 
         // sshd refuses to start without its privilege separation directory.

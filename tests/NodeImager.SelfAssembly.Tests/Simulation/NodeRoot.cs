@@ -48,7 +48,7 @@ public sealed class NodeRoot : IAsyncDisposable
             throw new InvalidOperationException("The node simulator needs root (overlayfs and proc mounts, chroot, unshare); run these tests as root.");
         }
 
-        var baseDirectory = Directory.CreateTempSubdirectory($"nodeimager-sim-{name}-").FullName;
+        var baseDirectory = CreateBaseDirectory(name);
         var root = new NodeRoot(baseDirectory);
         try
         {
@@ -69,6 +69,10 @@ public sealed class NodeRoot : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>Where node roots live: not under /tmp, because sshd's ChrootDirectory (the demo and its test log in to
+    /// a node's root) refuses a path with a world-writable component. Override with NODEIMAGER_SIM_DIR.</summary>
+    public static string Parent => Environment.GetEnvironmentVariable("NODEIMAGER_SIM_DIR") is { Length: > 0 } p ? p : "/var/lib/nodeimager/sim";
 
     /// <summary>The host path of a path inside the node.</summary>
     public string HostPath(string nodePath) => System.IO.Path.Combine(Path, nodePath.TrimStart('/'));
@@ -92,6 +96,16 @@ public sealed class NodeRoot : IAsyncDisposable
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    private static string CreateBaseDirectory(string name)
+    {
+        const UnixFileMode RootOnlyWrites = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        Directory.CreateDirectory(Parent, RootOnlyWrites);
+        var path = System.IO.Path.Combine(Parent, $"{name}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return path;
     }
 
     private async Task MountAsync(string target, string[] args, CancellationToken cancellationToken)
