@@ -1,4 +1,5 @@
 using NodeImager.Aws.Tests.Support;
+using NodeImager.Core.Model;
 using NodeImager.SelfAssembly.Tests.Simulation;
 using static NodeImager.SelfAssembly.Tests.Rendered.RenderedClusterLaunch;
 
@@ -39,5 +40,32 @@ public sealed class UpTests(Emulator emulator)
         var status = await cli.RunAsync("status", "e2e");
         Assert.True(status.ExitCode == 0, status.ToString());
         Assert.Contains("ready", status.Output, StringComparison.Ordinal);
+        Assert.DoesNotMatch(TokenPattern(), result.Output + status.Output);
+    }
+
+    [Fact]
+    public async Task Up_stops_within_seconds_when_the_master_fails_in_kubeadm_init_and_shows_the_step_and_log_tail()
+    {
+        await emulator.ResetAsync();
+        using var cli = new CliRun(emulator);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(150));
+        var started = DateTimeOffset.UtcNow;
+        var up = Task.Run(() => cli.UpAsync("e2e-broken", "--workers", "1", "--no-kubeconfig", "--timeout", "30m"), timeout.Token);
+
+        await cli.WaitForInstancesAsync("e2e-broken", 2);
+        var settings = SimulationSettings.For(Spec("e2e-broken", workers: 1)) with { Failures = new Dictionary<NodeRole, string> { [NodeRole.Master] = "kubeadm-init" } };
+        await using var sim = await SimulatedCluster.AttachAsync(emulator, "e2e-broken", settings);
+        sim.BootAll();
+
+        var result = await up.WaitAsync(timeout.Token);
+
+        // Not the 30-minute timeout: up stops as soon as the master reports the failure.
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.True(DateTimeOffset.UtcNow - started < TimeSpan.FromSeconds(120), $"up took {DateTimeOffset.UtcNow - started}");
+        Assert.Contains("kubeadm-init", result.Output, StringComparison.Ordinal);
+        Assert.Contains("could not initialize a Kubernetes cluster", result.Output, StringComparison.Ordinal);
+        Assert.Contains("nodeimager down e2e-broken", result.Output, StringComparison.Ordinal);
+        Assert.DoesNotMatch(TokenPattern(), result.Output);
+        Assert.DoesNotContain("This is a bug", result.Output, StringComparison.Ordinal);
     }
 }
