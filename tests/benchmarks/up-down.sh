@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark: `up --no-wait` then `down` of a 50-worker and a 3-worker cluster against the AWS emulator.
-# Prints wall times and the AWS requests by action, as counted by nodeimager (--stats) and, as a cross-check, as
+# Prints wall times, the tool's peak memory (max RSS, GNU time) and the AWS requests by action, as counted by nodeimager (--stats) and, as a cross-check, as
 # recorded by the emulator. Launch calls must not grow with the worker count (one RunInstances per role).
 #   tests/benchmarks/up-down.sh [WORKERS...]    default: 50 3
 # Env: NODEIMAGER_BENCH_PORT (default 5400), NODEIMAGER_BENCH_CONFIGURATION (default Release).
@@ -66,10 +66,16 @@ run() { # label, then the command; prints wall time, the tool's counts and the e
   curl -fsS -X POST "$endpoint/moto-api/recorder/start-recording" >/dev/null
   local start end code=0
   start=$(date +%s.%N)
-  "$@" --stats >"$work/out.txt" 2>&1 || code=$?
+  local peak="n/a (no /usr/bin/time)"
+  if [[ -x /usr/bin/time ]]; then
+    /usr/bin/time -o "$work/rss.txt" -f %M "$@" --stats >"$work/out.txt" 2>&1 || code=$?
+    peak="$(( $(tail -n 1 "$work/rss.txt") / 1024 )) MiB"
+  else
+    "$@" --stats >"$work/out.txt" 2>&1 || code=$?
+  fi
   end=$(date +%s.%N)
   curl -fsS -X POST "$endpoint/moto-api/recorder/stop-recording" >/dev/null
-  printf '\n== %s: exit %s, wall %.2f s\n' "$label" "$code" "$(echo "$end - $start" | bc)"
+  printf '\n== %s: exit %s, wall %.2f s, peak memory (max RSS) %s\n' "$label" "$code" "$(echo "$end - $start" | bc)" "$peak"
   if [[ $code -ne 0 ]]; then cat "$work/out.txt"; exit 1; fi
   echo "counted by nodeimager (--stats):"
   sed -n '/^AWS requests:/,$p' "$work/out.txt"
