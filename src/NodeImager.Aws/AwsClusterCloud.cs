@@ -180,7 +180,7 @@ public sealed class AwsClusterCloud(AwsConnection connection, IClusterIdentity i
                     GroupName = name,
                     Description = description,
                     VpcId = vpcId,
-                    TagSpecifications = [Tagged(ResourceType.SecurityGroup, tags, name)],
+                    TagSpecifications = [ResourceTags.Specification(ResourceType.SecurityGroup, tags, name)],
                 },
                 ct), cancellationToken);
             return response.GroupId;
@@ -226,7 +226,7 @@ public sealed class AwsClusterCloud(AwsConnection connection, IClusterIdentity i
                     KeyName = name,
                     KeyType = KeyType.FindValue(keyType),
                     KeyFormat = KeyFormat.Pem,
-                    TagSpecifications = [Tagged(ResourceType.KeyPair, tags, null)],
+                    TagSpecifications = [ResourceTags.Specification(ResourceType.KeyPair, tags, null)],
                 },
                 ct), cancellationToken);
             return response.KeyPair.KeyMaterial;
@@ -244,41 +244,24 @@ public sealed class AwsClusterCloud(AwsConnection connection, IClusterIdentity i
 
     public async Task<IReadOnlyList<string>> LaunchAsync(LaunchRequest request, CancellationToken cancellationToken)
     {
-        var run = new RunInstancesRequest
+        var run = new HardenedLaunch
         {
             ImageId = request.ImageId,
-            InstanceType = InstanceType.FindValue(request.InstanceType),
-            MinCount = request.Count,
-            MaxCount = request.Count,
+            InstanceType = request.InstanceType,
+            Count = request.Count,
             SubnetId = request.SubnetId,
-            SecurityGroupIds = [request.SecurityGroupId],
+            SecurityGroupId = request.SecurityGroupId,
             KeyName = request.KeyName,
-            IamInstanceProfile = request.InstanceProfile is { } profile ? new IamInstanceProfileSpecification { Name = profile } : null,
-            UserData = Convert.ToBase64String(request.UserData),
-            MetadataOptions = new InstanceMetadataOptionsRequest
-            {
-                HttpTokens = HttpTokensState.Required,
-                HttpEndpoint = InstanceMetadataEndpointState.Enabled,
-                HttpPutResponseHopLimit = request.MetadataHopLimit,
-            },
-            BlockDeviceMappings =
-            [
-                new BlockDeviceMapping
-                {
-                    DeviceName = request.RootDeviceName,
-                    Ebs = new EbsBlockDevice { VolumeType = VolumeType.Gp3, Encrypted = true, VolumeSize = request.RootVolumeGiB, DeleteOnTermination = true },
-                },
-            ],
+            InstanceProfile = request.InstanceProfile,
+            UserData = request.UserData,
+            MetadataHopLimit = request.MetadataHopLimit,
+            RootDeviceName = request.RootDeviceName,
+            RootVolumeGiB = request.RootVolumeGiB,
+            Tags = request.Tags,
+            Name = $"nodeimager-{request.Tags[ClusterNaming.ClusterTag]}-{request.Role.Name()}",
             // The TTL's power-off (and any shutdown on the node) ends the instance instead of leaving it stopped.
-            InstanceInitiatedShutdownBehavior = ShutdownBehavior.Terminate,
-            TagSpecifications =
-            [
-                Tagged(ResourceType.Instance, request.Tags, $"nodeimager-{request.Tags[ClusterNaming.ClusterTag]}-{request.Role.Name()}"),
-                Tagged(ResourceType.Volume, request.Tags, null),
-            ],
-            // Makes a retried RunInstances (after throttling) return the same instances instead of starting more.
-            ClientToken = Guid.NewGuid().ToString("N"),
-        };
+            ShutdownBehavior = ShutdownBehavior.Terminate,
+        }.ToRequest();
         if (request.Spot)
         {
             run.InstanceMarketOptions = new InstanceMarketOptionsRequest
@@ -429,17 +412,6 @@ public sealed class AwsClusterCloud(AwsConnection connection, IClusterIdentity i
         }
 
         return list;
-    }
-
-    private static TagSpecification Tagged(ResourceType type, IReadOnlyDictionary<string, string> tags, string? name)
-    {
-        var list = tags.Select(t => new Ec2Tag(t.Key, t.Value)).ToList();
-        if (name is not null && !tags.ContainsKey("Name"))
-        {
-            list.Add(new Ec2Tag("Name", name));
-        }
-
-        return new TagSpecification { ResourceType = type, Tags = list };
     }
 
     private static string? Tag(List<Ec2Tag>? tags, string key) => tags?.FirstOrDefault(t => t.Key == key)?.Value;

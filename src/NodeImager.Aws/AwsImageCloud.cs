@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Web;
 using Amazon.EC2;
 using Amazon.EC2.Model;
 using Amazon.SimpleSystemsManagement.Model;
@@ -26,13 +25,7 @@ public sealed class AwsImageCloud : IImageCloud, IDisposable
     {
         this.connection = connection;
         this.clusters = clusters;
-        var endpoint = connection.Endpoint is { } url ? new Uri(url) : new Uri(IamQueryClient.DefaultEndpoint);
-
-        // Throttling is retried by AwsCalls, so the client itself does not retry.
-        iam = new IamQueryClient(connection.Credentials, endpoint, new CountingHandler(connection.Calls) { InnerHandler = new SocketsHttpHandler() })
-        {
-            MaxThrottleRetries = 0,
-        };
+        iam = connection.OpenIam();
         identity = new BuilderIdentity(iam);
     }
 
@@ -63,7 +56,7 @@ public sealed class AwsImageCloud : IImageCloud, IDisposable
                 GroupName = name,
                 Description = "NodeImager golden-image builder: no ingress",
                 VpcId = vpcId,
-                TagSpecifications = [Tagged(ResourceType.SecurityGroup, tags, name)],
+                TagSpecifications = [ResourceTags.Specification(ResourceType.SecurityGroup, tags, name)],
             },
             ct), cancellationToken);
         return response.GroupId;
@@ -74,41 +67,24 @@ public sealed class AwsImageCloud : IImageCloud, IDisposable
 
     public async Task<string> LaunchBuilderAsync(BuilderLaunch launch, CancellationToken cancellationToken)
     {
-        var run = new RunInstancesRequest
+        // A retried RunInstances (throttling, profile propagation) sends this same request, client token included,
+        // so EC2 returns the same instance instead of starting a second.
+        var run = new HardenedLaunch
         {
             ImageId = launch.ImageId,
-            InstanceType = InstanceType.FindValue(launch.InstanceType),
-            MinCount = 1,
-            MaxCount = 1,
+            InstanceType = launch.InstanceType,
             SubnetId = launch.SubnetId,
-            SecurityGroupIds = [launch.SecurityGroupId],
-            IamInstanceProfile = new IamInstanceProfileSpecification { Name = launch.InstanceProfile },
-            UserData = Convert.ToBase64String(launch.UserData),
-            MetadataOptions = new InstanceMetadataOptionsRequest
-            {
-                HttpTokens = HttpTokensState.Required,
-                HttpEndpoint = InstanceMetadataEndpointState.Enabled,
-                HttpPutResponseHopLimit = 1,
-            },
-            BlockDeviceMappings =
-            [
-                new BlockDeviceMapping
-                {
-                    DeviceName = launch.RootDeviceName,
-                    Ebs = new EbsBlockDevice { VolumeType = VolumeType.Gp3, Encrypted = true, VolumeSize = launch.RootVolumeGiB, DeleteOnTermination = true },
-                },
-            ],
+            SecurityGroupId = launch.SecurityGroupId,
+            InstanceProfile = launch.InstanceProfile,
+            UserData = launch.UserData,
+            RootDeviceName = launch.RootDeviceName,
+            RootVolumeGiB = launch.RootVolumeGiB,
+            Tags = launch.Tags,
+            Name = $"nodeimager-{launch.Tags[ClusterNaming.ClusterTag]}",
             // The builder ends with `systemctl poweroff`. Stop (not terminate) keeps the instance and its root volume,
             // so CreateImage can image the powered-off disk: consistent, with no reboot and nothing still writing.
-            InstanceInitiatedShutdownBehavior = ShutdownBehavior.Stop,
-            TagSpecifications =
-            [
-                Tagged(ResourceType.Instance, launch.Tags, $"nodeimager-{launch.Tags[ClusterNaming.ClusterTag]}"),
-                Tagged(ResourceType.Volume, launch.Tags, null),
-            ],
-            // A retried RunInstances (throttling, profile propagation) returns the same instance instead of a second.
-            ClientToken = Guid.NewGuid().ToString("N"),
-        };
+            ShutdownBehavior = ShutdownBehavior.Stop,
+        }.ToRequest();
 
         var waited = TimeSpan.Zero;
         while (true)
@@ -170,7 +146,7 @@ public sealed class AwsImageCloud : IImageCloud, IDisposable
                 Description = description,
                 // Snapshots are tagged once the image exists (their ids are known then); some EC2 emulators refuse
                 // snapshot tag specifications here.
-                TagSpecifications = [Tagged(ResourceType.Image, tags, null)],
+                TagSpecifications = [ResourceTags.Specification(ResourceType.Image, tags, null)],
             },
             ct), cancellationToken);
         return response.ImageId;
@@ -264,30 +240,4 @@ public sealed class AwsImageCloud : IImageCloud, IDisposable
         DateTimeOffset.TryParse(image.CreationDate, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var created) ? created : null,
         (image.Tags ?? []).GroupBy(t => t.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Value, StringComparer.Ordinal),
         [.. (image.BlockDeviceMappings ?? []).Select(m => m.Ebs?.SnapshotId).OfType<string>()]);
-
-    private static TagSpecification Tagged(ResourceType type, IReadOnlyDictionary<string, string> tags, string? name)
-    {
-        var list = tags.Select(t => new Ec2Tag(t.Key, t.Value)).ToList();
-        if (name is not null && !tags.ContainsKey("Name"))
-        {
-            list.Add(new Ec2Tag("Name", name));
-        }
-
-        return new TagSpecification { ResourceType = type, Tags = list };
-    }
-
-    /// <summary>Counts each IAM request by its Action, as the SDK clients' requests are counted.</summary>
-    private sealed class CountingHandler(AwsCalls calls) : DelegatingHandler
-    {
-        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            if (request.Content is { } content)
-            {
-                var body = await content.ReadAsStringAsync(cancellationToken);
-                calls.Count("iam", HttpUtility.ParseQueryString(body)["Action"] ?? "unknown");
-            }
-
-            return await base.SendAsync(request, cancellationToken);
-        }
-    }
 }
