@@ -106,33 +106,15 @@ public sealed class AwsImageCloud : IImageCloud, IDisposable
 
     public async Task<string?> GetInstanceStateAsync(string instanceId, CancellationToken cancellationToken)
     {
-        var reservations = await Calls.RunAsync($"reading the state of builder {instanceId}", async ct =>
-        {
-            try
-            {
-                return (await Ec2.DescribeInstancesAsync(new DescribeInstancesRequest { InstanceIds = [instanceId] }, ct)).Reservations ?? [];
-            }
-            catch (AmazonEC2Exception e) when (e.ErrorCode == "InvalidInstanceID.NotFound")
-            {
-                return [];
-            }
-        }, cancellationToken);
+        var reservations = await Calls.RunAsync($"reading the state of builder {instanceId}", async ct => (await Ec2.DescribeInstancesAsync(new DescribeInstancesRequest { InstanceIds = [instanceId] }, ct)).Reservations ?? [],
+            notFound: ["InvalidInstanceID.NotFound"], none: [], cancellationToken);
         return reservations.SelectMany(r => r.Instances ?? []).FirstOrDefault()?.State?.Name?.Value;
     }
 
     public async Task<BuilderStatus?> ReadBuilderStatusAsync(string parameterName, CancellationToken cancellationToken)
     {
-        var value = await Calls.RunAsync($"reading the builder's status {parameterName}", async ct =>
-        {
-            try
-            {
-                return (await connection.Ssm.GetParameterAsync(new GetParameterRequest { Name = parameterName }, ct)).Parameter?.Value;
-            }
-            catch (ParameterNotFoundException)
-            {
-                return null;
-            }
-        }, cancellationToken);
+        var value = await Calls.RunAsync($"reading the builder's status {parameterName}", async ct => (await connection.Ssm.GetParameterAsync(new GetParameterRequest { Name = parameterName }, ct)).Parameter?.Value,
+            notFound: ["ParameterNotFound"], none: null, cancellationToken);
         return value is null ? null : BuilderStatus.Parse(value);
     }
 
@@ -154,17 +136,8 @@ public sealed class AwsImageCloud : IImageCloud, IDisposable
 
     public async Task<BakedImage?> FindImageAsync(string imageId, CancellationToken cancellationToken)
     {
-        var images = await Calls.RunAsync($"looking up image {imageId}", async ct =>
-        {
-            try
-            {
-                return (await Ec2.DescribeImagesAsync(new DescribeImagesRequest { ImageIds = [imageId] }, ct)).Images ?? [];
-            }
-            catch (AmazonEC2Exception e) when (e.ErrorCode is "InvalidAMIID.NotFound" or "InvalidAMIID.Unavailable")
-            {
-                return [];
-            }
-        }, cancellationToken);
+        var images = await Calls.RunAsync($"looking up image {imageId}", async ct => (await Ec2.DescribeImagesAsync(new DescribeImagesRequest { ImageIds = [imageId] }, ct)).Images ?? [],
+            notFound: ["InvalidAMIID.NotFound", "InvalidAMIID.Unavailable"], none: [], cancellationToken);
         return images.Select(ToBakedImage).FirstOrDefault();
     }
 
@@ -188,30 +161,12 @@ public sealed class AwsImageCloud : IImageCloud, IDisposable
             new CreateTagsRequest { Resources = [.. resourceIds], Tags = [.. tags.Select(t => new Ec2Tag(t.Key, t.Value))] }, ct), cancellationToken);
 
     public Task DeregisterImageAsync(string imageId, CancellationToken cancellationToken) =>
-        Calls.RunAsync($"deregistering image {imageId}", async ct =>
-        {
-            try
-            {
-                await Ec2.DeregisterImageAsync(new DeregisterImageRequest { ImageId = imageId }, ct);
-            }
-            catch (AmazonEC2Exception e) when (e.ErrorCode is "InvalidAMIID.NotFound" or "InvalidAMIID.Unavailable")
-            {
-                // Already gone.
-            }
-        }, cancellationToken);
+        Calls.RunAsync($"deregistering image {imageId}", ct => Ec2.DeregisterImageAsync(new DeregisterImageRequest { ImageId = imageId }, ct),
+            notFound: ["InvalidAMIID.NotFound", "InvalidAMIID.Unavailable"], cancellationToken);
 
     public Task DeleteSnapshotAsync(string snapshotId, CancellationToken cancellationToken) =>
-        Calls.RunAsync($"deleting snapshot {snapshotId}", async ct =>
-        {
-            try
-            {
-                await Ec2.DeleteSnapshotAsync(new DeleteSnapshotRequest { SnapshotId = snapshotId }, ct);
-            }
-            catch (AmazonEC2Exception e) when (e.ErrorCode == "InvalidSnapshot.NotFound")
-            {
-                // Already gone.
-            }
-        }, cancellationToken);
+        Calls.RunAsync($"deleting snapshot {snapshotId}", ct => Ec2.DeleteSnapshotAsync(new DeleteSnapshotRequest { SnapshotId = snapshotId }, ct),
+            notFound: ["InvalidSnapshot.NotFound"], cancellationToken);
 
     public Task TerminateInstanceAsync(string instanceId, CancellationToken cancellationToken) => clusters.TerminateInstancesAsync([instanceId], cancellationToken);
 
