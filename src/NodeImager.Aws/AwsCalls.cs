@@ -99,6 +99,30 @@ public sealed class AwsCalls
         }
     }
 
+    /// <summary>A lookup by id (or a delete) where AWS's "not found" answer, one of <paramref name="notFound"/>, is
+    /// not an error: nothing is there (or it is already gone), and the result is <paramref name="none"/>.</summary>
+    public Task<T> RunAsync<T>(string doing, Func<CancellationToken, Task<T>> call, string[] notFound, T none, CancellationToken cancellationToken) =>
+        RunAsync(doing, async ct =>
+        {
+            try
+            {
+                return await call(ct);
+            }
+            catch (AmazonServiceException e) when (notFound.Contains(e.ErrorCode, StringComparer.Ordinal))
+            {
+                return none;
+            }
+        }, cancellationToken);
+
+    /// <summary>A delete that succeeds when AWS answers that the thing (one of <paramref name="notFound"/>) is already
+    /// gone, so removing twice is the same as removing once.</summary>
+    public Task RunAsync(string doing, Func<CancellationToken, Task> call, string[] notFound, CancellationToken cancellationToken) =>
+        RunAsync(doing, async ct =>
+        {
+            await call(ct);
+            return true;
+        }, notFound, none: false, cancellationToken);
+
     public static bool IsThrottling(AmazonServiceException e) =>
         ThrottlingCodes.Contains(e.ErrorCode ?? string.Empty) || e.StatusCode == HttpStatusCode.TooManyRequests;
 

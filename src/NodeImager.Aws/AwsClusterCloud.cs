@@ -38,17 +38,8 @@ public sealed class AwsClusterCloud(AwsConnection connection, IClusterIdentity i
         Subnet subnet;
         if (subnetId is not null)
         {
-            var subnets = await Calls.RunAsync($"looking up subnet {subnetId}", async ct =>
-            {
-                try
-                {
-                    return (await Ec2.DescribeSubnetsAsync(new DescribeSubnetsRequest { SubnetIds = [subnetId] }, ct)).Subnets ?? [];
-                }
-                catch (AmazonEC2Exception e) when (e.ErrorCode == "InvalidSubnetID.NotFound")
-                {
-                    return [];
-                }
-            }, cancellationToken);
+            var subnets = await Calls.RunAsync($"looking up subnet {subnetId}", async ct => (await Ec2.DescribeSubnetsAsync(new DescribeSubnetsRequest { SubnetIds = [subnetId] }, ct)).Subnets ?? [],
+                notFound: ["InvalidSubnetID.NotFound"], none: [], cancellationToken);
             subnet = subnets.FirstOrDefault() ?? throw new NodeImagerException(
                 $"Subnet {subnetId} does not exist in {Region}.", "Pass a subnet of this region with --subnet-id (aws ec2 describe-subnets), or pick the region with --region.", ExitCodes.BadInput);
         }
@@ -85,17 +76,8 @@ public sealed class AwsClusterCloud(AwsConnection connection, IClusterIdentity i
     public async Task<CloudImage> FindStockImageAsync(string ubuntuRelease, CancellationToken cancellationToken)
     {
         var parameter = $"/aws/service/canonical/ubuntu/server/{ubuntuRelease}/stable/current/amd64/hvm/ebs-gp3/ami-id";
-        var imageId = await Calls.RunAsync($"reading Canonical's image parameter {parameter}", async ct =>
-        {
-            try
-            {
-                return (await connection.Ssm.GetParameterAsync(new GetParameterRequest { Name = parameter }, ct)).Parameter?.Value;
-            }
-            catch (ParameterNotFoundException)
-            {
-                return null;
-            }
-        }, cancellationToken);
+        var imageId = await Calls.RunAsync($"reading Canonical's image parameter {parameter}", async ct => (await connection.Ssm.GetParameterAsync(new GetParameterRequest { Name = parameter }, ct)).Parameter?.Value,
+            notFound: ["ParameterNotFound"], none: null, cancellationToken);
         if (imageId is not null)
         {
             var image = await DescribeImageAsync(imageId, cancellationToken);
@@ -140,17 +122,8 @@ public sealed class AwsClusterCloud(AwsConnection connection, IClusterIdentity i
 
     public async Task<CloudImage> DescribeImageAsync(string imageId, CancellationToken cancellationToken)
     {
-        var images = await Calls.RunAsync($"looking up image {imageId}", async ct =>
-        {
-            try
-            {
-                return (await Ec2.DescribeImagesAsync(new DescribeImagesRequest { ImageIds = [imageId] }, ct)).Images ?? [];
-            }
-            catch (AmazonEC2Exception e) when (e.ErrorCode is "InvalidAMIID.NotFound" or "InvalidAMIID.Malformed")
-            {
-                return [];
-            }
-        }, cancellationToken);
+        var images = await Calls.RunAsync($"looking up image {imageId}", async ct => (await Ec2.DescribeImagesAsync(new DescribeImagesRequest { ImageIds = [imageId] }, ct)).Images ?? [],
+            notFound: ["InvalidAMIID.NotFound", "InvalidAMIID.Malformed"], none: [], cancellationToken);
         var image = images.FirstOrDefault() ?? throw new NodeImagerException(
             $"Image {imageId} does not exist in {Region} (or is not shared with this account).", "Pass an AMI id of this region with --ami, or leave --ami out to use Ubuntu's.", ExitCodes.BadInput);
         return new CloudImage(image.ImageId, image.Name ?? imageId, "--ami", image.RootDeviceName ?? "/dev/sda1");
@@ -180,7 +153,7 @@ public sealed class AwsClusterCloud(AwsConnection connection, IClusterIdentity i
                     GroupName = name,
                     Description = description,
                     VpcId = vpcId,
-                    TagSpecifications = [Tagged(ResourceType.SecurityGroup, tags, name)],
+                    TagSpecifications = [ResourceTags.Specification(ResourceType.SecurityGroup, tags, name)],
                 },
                 ct), cancellationToken);
             return response.GroupId;
@@ -226,7 +199,7 @@ public sealed class AwsClusterCloud(AwsConnection connection, IClusterIdentity i
                     KeyName = name,
                     KeyType = KeyType.FindValue(keyType),
                     KeyFormat = KeyFormat.Pem,
-                    TagSpecifications = [Tagged(ResourceType.KeyPair, tags, null)],
+                    TagSpecifications = [ResourceTags.Specification(ResourceType.KeyPair, tags, null)],
                 },
                 ct), cancellationToken);
             return response.KeyPair.KeyMaterial;
@@ -244,41 +217,24 @@ public sealed class AwsClusterCloud(AwsConnection connection, IClusterIdentity i
 
     public async Task<IReadOnlyList<string>> LaunchAsync(LaunchRequest request, CancellationToken cancellationToken)
     {
-        var run = new RunInstancesRequest
+        var run = new HardenedLaunch
         {
             ImageId = request.ImageId,
-            InstanceType = InstanceType.FindValue(request.InstanceType),
-            MinCount = request.Count,
-            MaxCount = request.Count,
+            InstanceType = request.InstanceType,
+            Count = request.Count,
             SubnetId = request.SubnetId,
-            SecurityGroupIds = [request.SecurityGroupId],
+            SecurityGroupId = request.SecurityGroupId,
             KeyName = request.KeyName,
-            IamInstanceProfile = request.InstanceProfile is { } profile ? new IamInstanceProfileSpecification { Name = profile } : null,
-            UserData = Convert.ToBase64String(request.UserData),
-            MetadataOptions = new InstanceMetadataOptionsRequest
-            {
-                HttpTokens = HttpTokensState.Required,
-                HttpEndpoint = InstanceMetadataEndpointState.Enabled,
-                HttpPutResponseHopLimit = request.MetadataHopLimit,
-            },
-            BlockDeviceMappings =
-            [
-                new BlockDeviceMapping
-                {
-                    DeviceName = request.RootDeviceName,
-                    Ebs = new EbsBlockDevice { VolumeType = VolumeType.Gp3, Encrypted = true, VolumeSize = request.RootVolumeGiB, DeleteOnTermination = true },
-                },
-            ],
+            InstanceProfile = request.InstanceProfile,
+            UserData = request.UserData,
+            MetadataHopLimit = request.MetadataHopLimit,
+            RootDeviceName = request.RootDeviceName,
+            RootVolumeGiB = request.RootVolumeGiB,
+            Tags = request.Tags,
+            Name = $"nodeimager-{request.Tags[ClusterNaming.ClusterTag]}-{request.Role.Name()}",
             // The TTL's power-off (and any shutdown on the node) ends the instance instead of leaving it stopped.
-            InstanceInitiatedShutdownBehavior = ShutdownBehavior.Terminate,
-            TagSpecifications =
-            [
-                Tagged(ResourceType.Instance, request.Tags, $"nodeimager-{request.Tags[ClusterNaming.ClusterTag]}-{request.Role.Name()}"),
-                Tagged(ResourceType.Volume, request.Tags, null),
-            ],
-            // Makes a retried RunInstances (after throttling) return the same instances instead of starting more.
-            ClientToken = Guid.NewGuid().ToString("N"),
-        };
+            ShutdownBehavior = ShutdownBehavior.Terminate,
+        }.ToRequest();
         if (request.Spot)
         {
             run.InstanceMarketOptions = new InstanceMarketOptionsRequest
@@ -367,17 +323,8 @@ public sealed class AwsClusterCloud(AwsConnection connection, IClusterIdentity i
 
     public async Task RevokeAllIngressAsync(string groupId, CancellationToken cancellationToken)
     {
-        var groups = await Calls.RunAsync($"reading the rules of security group {groupId}", async ct =>
-        {
-            try
-            {
-                return (await Ec2.DescribeSecurityGroupsAsync(new DescribeSecurityGroupsRequest { GroupIds = [groupId] }, ct)).SecurityGroups ?? [];
-            }
-            catch (AmazonEC2Exception e) when (e.ErrorCode == "InvalidGroup.NotFound")
-            {
-                return [];
-            }
-        }, cancellationToken);
+        var groups = await Calls.RunAsync($"reading the rules of security group {groupId}", async ct => (await Ec2.DescribeSecurityGroupsAsync(new DescribeSecurityGroupsRequest { GroupIds = [groupId] }, ct)).SecurityGroups ?? [],
+            notFound: ["InvalidGroup.NotFound"], none: [], cancellationToken);
         var permissions = groups.FirstOrDefault()?.IpPermissions ?? [];
         if (permissions.Count == 0)
         {
@@ -395,15 +342,11 @@ public sealed class AwsClusterCloud(AwsConnection connection, IClusterIdentity i
             {
                 await Ec2.DeleteSecurityGroupAsync(new DeleteSecurityGroupRequest { GroupId = groupId }, ct);
             }
-            catch (AmazonEC2Exception e) when (e.ErrorCode == "InvalidGroup.NotFound")
-            {
-                // Already gone: down is idempotent.
-            }
             catch (AmazonEC2Exception e) when (e.ErrorCode == "DependencyViolation")
             {
                 throw new CloudDependencyException(e.Message, e);
             }
-        }, cancellationToken);
+        }, notFound: ["InvalidGroup.NotFound"], cancellationToken);
 
     public Task DeleteKeyPairAsync(string keyName, CancellationToken cancellationToken) =>
         Calls.RunAsync($"deleting key pair {keyName}", ct => Ec2.DeleteKeyPairAsync(new DeleteKeyPairRequest { KeyName = keyName }, ct), cancellationToken);
@@ -429,17 +372,6 @@ public sealed class AwsClusterCloud(AwsConnection connection, IClusterIdentity i
         }
 
         return list;
-    }
-
-    private static TagSpecification Tagged(ResourceType type, IReadOnlyDictionary<string, string> tags, string? name)
-    {
-        var list = tags.Select(t => new Ec2Tag(t.Key, t.Value)).ToList();
-        if (name is not null && !tags.ContainsKey("Name"))
-        {
-            list.Add(new Ec2Tag("Name", name));
-        }
-
-        return new TagSpecification { ResourceType = type, Tags = list };
     }
 
     private static string? Tag(List<Ec2Tag>? tags, string key) => tags?.FirstOrDefault(t => t.Key == key)?.Value;

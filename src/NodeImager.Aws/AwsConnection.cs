@@ -1,9 +1,11 @@
+using System.Web;
 using Amazon;
 using Amazon.EC2;
 using Amazon.Runtime;
 using Amazon.Runtime.CredentialManagement;
 using Amazon.SecurityToken;
 using Amazon.SimpleSystemsManagement;
+using NodeImager.Aws.Iam;
 using NodeImager.Core;
 
 namespace NodeImager.Aws;
@@ -97,6 +99,15 @@ public sealed class AwsConnection : IDisposable
         return new AwsConnection(credentials, region, endpoint, calls ?? new AwsCalls { Diagnostics = options.Diagnostics });
     }
 
+    /// <summary>An IAM query client (there is no IAM SDK package here) on this connection's credentials and endpoint,
+    /// its requests counted with the SDK clients'. Throttling is retried by <see cref="AwsCalls"/> (one policy for
+    /// every service), so the client itself does not retry. The caller disposes it.</summary>
+    public IamQueryClient OpenIam() =>
+        new(Credentials, new Uri(Endpoint ?? IamQueryClient.DefaultEndpoint), new CountingHandler(Calls) { InnerHandler = new SocketsHttpHandler() })
+        {
+            MaxThrottleRetries = 0,
+        };
+
     private T Configure<T>(T config)
         where T : ClientConfig
     {
@@ -123,5 +134,20 @@ public sealed class AwsConnection : IDisposable
         Ec2.Dispose();
         Ssm.Dispose();
         Sts.Dispose();
+    }
+
+    /// <summary>Counts each IAM request by its Action, as the SDK clients' requests are counted.</summary>
+    private sealed class CountingHandler(AwsCalls calls) : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.Content is { } content)
+            {
+                var body = await content.ReadAsStringAsync(cancellationToken);
+                calls.Count("iam", HttpUtility.ParseQueryString(body)["Action"] ?? "unknown");
+            }
+
+            return await base.SendAsync(request, cancellationToken);
+        }
     }
 }

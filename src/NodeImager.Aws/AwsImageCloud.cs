@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Web;
 using Amazon.EC2;
 using Amazon.EC2.Model;
 using Amazon.SimpleSystemsManagement.Model;
@@ -26,13 +25,7 @@ public sealed class AwsImageCloud : IImageCloud, IDisposable
     {
         this.connection = connection;
         this.clusters = clusters;
-        var endpoint = connection.Endpoint is { } url ? new Uri(url) : new Uri(IamQueryClient.DefaultEndpoint);
-
-        // Throttling is retried by AwsCalls, so the client itself does not retry.
-        iam = new IamQueryClient(connection.Credentials, endpoint, new CountingHandler(connection.Calls) { InnerHandler = new SocketsHttpHandler() })
-        {
-            MaxThrottleRetries = 0,
-        };
+        iam = connection.OpenIam();
         identity = new BuilderIdentity(iam);
     }
 
@@ -63,7 +56,7 @@ public sealed class AwsImageCloud : IImageCloud, IDisposable
                 GroupName = name,
                 Description = "NodeImager golden-image builder: no ingress",
                 VpcId = vpcId,
-                TagSpecifications = [Tagged(ResourceType.SecurityGroup, tags, name)],
+                TagSpecifications = [ResourceTags.Specification(ResourceType.SecurityGroup, tags, name)],
             },
             ct), cancellationToken);
         return response.GroupId;
@@ -74,41 +67,24 @@ public sealed class AwsImageCloud : IImageCloud, IDisposable
 
     public async Task<string> LaunchBuilderAsync(BuilderLaunch launch, CancellationToken cancellationToken)
     {
-        var run = new RunInstancesRequest
+        // A retried RunInstances (throttling, profile propagation) sends this same request, client token included,
+        // so EC2 returns the same instance instead of starting a second.
+        var run = new HardenedLaunch
         {
             ImageId = launch.ImageId,
-            InstanceType = InstanceType.FindValue(launch.InstanceType),
-            MinCount = 1,
-            MaxCount = 1,
+            InstanceType = launch.InstanceType,
             SubnetId = launch.SubnetId,
-            SecurityGroupIds = [launch.SecurityGroupId],
-            IamInstanceProfile = new IamInstanceProfileSpecification { Name = launch.InstanceProfile },
-            UserData = Convert.ToBase64String(launch.UserData),
-            MetadataOptions = new InstanceMetadataOptionsRequest
-            {
-                HttpTokens = HttpTokensState.Required,
-                HttpEndpoint = InstanceMetadataEndpointState.Enabled,
-                HttpPutResponseHopLimit = 1,
-            },
-            BlockDeviceMappings =
-            [
-                new BlockDeviceMapping
-                {
-                    DeviceName = launch.RootDeviceName,
-                    Ebs = new EbsBlockDevice { VolumeType = VolumeType.Gp3, Encrypted = true, VolumeSize = launch.RootVolumeGiB, DeleteOnTermination = true },
-                },
-            ],
+            SecurityGroupId = launch.SecurityGroupId,
+            InstanceProfile = launch.InstanceProfile,
+            UserData = launch.UserData,
+            RootDeviceName = launch.RootDeviceName,
+            RootVolumeGiB = launch.RootVolumeGiB,
+            Tags = launch.Tags,
+            Name = $"nodeimager-{launch.Tags[ClusterNaming.ClusterTag]}",
             // The builder ends with `systemctl poweroff`. Stop (not terminate) keeps the instance and its root volume,
             // so CreateImage can image the powered-off disk: consistent, with no reboot and nothing still writing.
-            InstanceInitiatedShutdownBehavior = ShutdownBehavior.Stop,
-            TagSpecifications =
-            [
-                Tagged(ResourceType.Instance, launch.Tags, $"nodeimager-{launch.Tags[ClusterNaming.ClusterTag]}"),
-                Tagged(ResourceType.Volume, launch.Tags, null),
-            ],
-            // A retried RunInstances (throttling, profile propagation) returns the same instance instead of a second.
-            ClientToken = Guid.NewGuid().ToString("N"),
-        };
+            ShutdownBehavior = ShutdownBehavior.Stop,
+        }.ToRequest();
 
         var waited = TimeSpan.Zero;
         while (true)
@@ -130,33 +106,15 @@ public sealed class AwsImageCloud : IImageCloud, IDisposable
 
     public async Task<string?> GetInstanceStateAsync(string instanceId, CancellationToken cancellationToken)
     {
-        var reservations = await Calls.RunAsync($"reading the state of builder {instanceId}", async ct =>
-        {
-            try
-            {
-                return (await Ec2.DescribeInstancesAsync(new DescribeInstancesRequest { InstanceIds = [instanceId] }, ct)).Reservations ?? [];
-            }
-            catch (AmazonEC2Exception e) when (e.ErrorCode == "InvalidInstanceID.NotFound")
-            {
-                return [];
-            }
-        }, cancellationToken);
+        var reservations = await Calls.RunAsync($"reading the state of builder {instanceId}", async ct => (await Ec2.DescribeInstancesAsync(new DescribeInstancesRequest { InstanceIds = [instanceId] }, ct)).Reservations ?? [],
+            notFound: ["InvalidInstanceID.NotFound"], none: [], cancellationToken);
         return reservations.SelectMany(r => r.Instances ?? []).FirstOrDefault()?.State?.Name?.Value;
     }
 
     public async Task<BuilderStatus?> ReadBuilderStatusAsync(string parameterName, CancellationToken cancellationToken)
     {
-        var value = await Calls.RunAsync($"reading the builder's status {parameterName}", async ct =>
-        {
-            try
-            {
-                return (await connection.Ssm.GetParameterAsync(new GetParameterRequest { Name = parameterName }, ct)).Parameter?.Value;
-            }
-            catch (ParameterNotFoundException)
-            {
-                return null;
-            }
-        }, cancellationToken);
+        var value = await Calls.RunAsync($"reading the builder's status {parameterName}", async ct => (await connection.Ssm.GetParameterAsync(new GetParameterRequest { Name = parameterName }, ct)).Parameter?.Value,
+            notFound: ["ParameterNotFound"], none: null, cancellationToken);
         return value is null ? null : BuilderStatus.Parse(value);
     }
 
@@ -170,7 +128,7 @@ public sealed class AwsImageCloud : IImageCloud, IDisposable
                 Description = description,
                 // Snapshots are tagged once the image exists (their ids are known then); some EC2 emulators refuse
                 // snapshot tag specifications here.
-                TagSpecifications = [Tagged(ResourceType.Image, tags, null)],
+                TagSpecifications = [ResourceTags.Specification(ResourceType.Image, tags, null)],
             },
             ct), cancellationToken);
         return response.ImageId;
@@ -178,17 +136,8 @@ public sealed class AwsImageCloud : IImageCloud, IDisposable
 
     public async Task<BakedImage?> FindImageAsync(string imageId, CancellationToken cancellationToken)
     {
-        var images = await Calls.RunAsync($"looking up image {imageId}", async ct =>
-        {
-            try
-            {
-                return (await Ec2.DescribeImagesAsync(new DescribeImagesRequest { ImageIds = [imageId] }, ct)).Images ?? [];
-            }
-            catch (AmazonEC2Exception e) when (e.ErrorCode is "InvalidAMIID.NotFound" or "InvalidAMIID.Unavailable")
-            {
-                return [];
-            }
-        }, cancellationToken);
+        var images = await Calls.RunAsync($"looking up image {imageId}", async ct => (await Ec2.DescribeImagesAsync(new DescribeImagesRequest { ImageIds = [imageId] }, ct)).Images ?? [],
+            notFound: ["InvalidAMIID.NotFound", "InvalidAMIID.Unavailable"], none: [], cancellationToken);
         return images.Select(ToBakedImage).FirstOrDefault();
     }
 
@@ -212,30 +161,12 @@ public sealed class AwsImageCloud : IImageCloud, IDisposable
             new CreateTagsRequest { Resources = [.. resourceIds], Tags = [.. tags.Select(t => new Ec2Tag(t.Key, t.Value))] }, ct), cancellationToken);
 
     public Task DeregisterImageAsync(string imageId, CancellationToken cancellationToken) =>
-        Calls.RunAsync($"deregistering image {imageId}", async ct =>
-        {
-            try
-            {
-                await Ec2.DeregisterImageAsync(new DeregisterImageRequest { ImageId = imageId }, ct);
-            }
-            catch (AmazonEC2Exception e) when (e.ErrorCode is "InvalidAMIID.NotFound" or "InvalidAMIID.Unavailable")
-            {
-                // Already gone.
-            }
-        }, cancellationToken);
+        Calls.RunAsync($"deregistering image {imageId}", ct => Ec2.DeregisterImageAsync(new DeregisterImageRequest { ImageId = imageId }, ct),
+            notFound: ["InvalidAMIID.NotFound", "InvalidAMIID.Unavailable"], cancellationToken);
 
     public Task DeleteSnapshotAsync(string snapshotId, CancellationToken cancellationToken) =>
-        Calls.RunAsync($"deleting snapshot {snapshotId}", async ct =>
-        {
-            try
-            {
-                await Ec2.DeleteSnapshotAsync(new DeleteSnapshotRequest { SnapshotId = snapshotId }, ct);
-            }
-            catch (AmazonEC2Exception e) when (e.ErrorCode == "InvalidSnapshot.NotFound")
-            {
-                // Already gone.
-            }
-        }, cancellationToken);
+        Calls.RunAsync($"deleting snapshot {snapshotId}", ct => Ec2.DeleteSnapshotAsync(new DeleteSnapshotRequest { SnapshotId = snapshotId }, ct),
+            notFound: ["InvalidSnapshot.NotFound"], cancellationToken);
 
     public Task TerminateInstanceAsync(string instanceId, CancellationToken cancellationToken) => clusters.TerminateInstancesAsync([instanceId], cancellationToken);
 
@@ -264,30 +195,4 @@ public sealed class AwsImageCloud : IImageCloud, IDisposable
         DateTimeOffset.TryParse(image.CreationDate, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var created) ? created : null,
         (image.Tags ?? []).GroupBy(t => t.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Value, StringComparer.Ordinal),
         [.. (image.BlockDeviceMappings ?? []).Select(m => m.Ebs?.SnapshotId).OfType<string>()]);
-
-    private static TagSpecification Tagged(ResourceType type, IReadOnlyDictionary<string, string> tags, string? name)
-    {
-        var list = tags.Select(t => new Ec2Tag(t.Key, t.Value)).ToList();
-        if (name is not null && !tags.ContainsKey("Name"))
-        {
-            list.Add(new Ec2Tag("Name", name));
-        }
-
-        return new TagSpecification { ResourceType = type, Tags = list };
-    }
-
-    /// <summary>Counts each IAM request by its Action, as the SDK clients' requests are counted.</summary>
-    private sealed class CountingHandler(AwsCalls calls) : DelegatingHandler
-    {
-        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            if (request.Content is { } content)
-            {
-                var body = await content.ReadAsStringAsync(cancellationToken);
-                calls.Count("iam", HttpUtility.ParseQueryString(body)["Action"] ?? "unknown");
-            }
-
-            return await base.SendAsync(request, cancellationToken);
-        }
-    }
 }

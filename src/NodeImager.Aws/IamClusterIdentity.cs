@@ -1,4 +1,3 @@
-using System.Web;
 using NodeImager.Aws.Iam;
 using NodeImager.Core.Model;
 
@@ -15,13 +14,7 @@ public sealed class IamClusterIdentity : IClusterIdentity, IDisposable
     public IamClusterIdentity(AwsConnection connection)
     {
         calls = connection.Calls;
-        var endpoint = connection.Endpoint is { } url ? new Uri(url) : new Uri(IamQueryClient.DefaultEndpoint);
-
-        // Throttling is retried by AwsCalls (one policy for every service), so the client itself does not retry.
-        iam = new IamQueryClient(connection.Credentials, endpoint, new CountingHandler(calls) { InnerHandler = new SocketsHttpHandler() })
-        {
-            MaxThrottleRetries = 0,
-        };
+        iam = connection.OpenIam();
         identity = new NodeIdentity(iam);
     }
 
@@ -41,19 +34,4 @@ public sealed class IamClusterIdentity : IClusterIdentity, IDisposable
         calls.RunAsync($"deleting the IAM roles and instance profiles of cluster {cluster}", ct => identity.DeleteAsync(cluster, ct), cancellationToken);
 
     public void Dispose() => iam.Dispose();
-
-    /// <summary>Counts each IAM request by its Action, as the SDK clients' requests are counted.</summary>
-    private sealed class CountingHandler(AwsCalls calls) : DelegatingHandler
-    {
-        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            if (request.Content is { } content)
-            {
-                var body = await content.ReadAsStringAsync(cancellationToken);
-                calls.Count("iam", HttpUtility.ParseQueryString(body)["Action"] ?? "unknown");
-            }
-
-            return await base.SendAsync(request, cancellationToken);
-        }
-    }
 }

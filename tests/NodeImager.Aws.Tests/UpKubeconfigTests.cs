@@ -14,27 +14,6 @@ namespace NodeImager.Aws.Tests;
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class UpKubeconfigTests(Emulator emulator) : IDisposable
 {
-    private const string AdminConf = """
-        apiVersion: v1
-        kind: Config
-        clusters:
-        - cluster:
-            certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==
-            server: https://10.0.1.5:6443
-          name: kubernetes
-        contexts:
-        - context:
-            cluster: kubernetes
-            user: kubernetes-admin
-          name: kubernetes-admin@kubernetes
-        current-context: kubernetes-admin@kubernetes
-        users:
-        - name: kubernetes-admin
-          user:
-            client-certificate-data: Y2VydA==
-            client-key-data: a2V5
-        """;
-
     private readonly CliRun cli = new(emulator);
 
     public void Dispose() => cli.Dispose();
@@ -58,7 +37,7 @@ public sealed class UpKubeconfigTests(Emulator emulator) : IDisposable
             var key = Directory.GetFiles(Path.Combine(cli.Home, "clusters", "kappa"), "id_*").Single();
             await File.WriteAllTextAsync(key + ".pub", await TestSshd.Tool("ssh-keygen", "-y", "-f", key));
             sshd = await TestSshd.StartAsync(new TestSshd.Options(AuthorizedKeyFrom: key, NodeFiles: true));
-            sshd.WriteNodeFile("/etc/kubernetes/admin.conf", AdminConf);
+            sshd.WriteNodeFile("/etc/kubernetes/admin.conf", KubeadmAdminConf.Text);
             var master = ids.Single(i => i.Role == "master").Id;
             directory.Nodes = [new NodeAddress(master, NodeRole.Master, "127.0.0.1", "10.0.1.5", sshd.Port)];
 

@@ -16,30 +16,9 @@ public sealed class ClusterFolders(string home)
     public string SavePrivateKey(string cluster, string keyType, string privateKey)
     {
         var folder = ClusterFolder(cluster);
-        Directory.CreateDirectory(folder);
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-
+        Remote.PrivateFiles.EnsureFolder(folder);
         var path = Path.Combine(folder, $"id_{keyType}");
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using (var stream = new FileStream(path, options))
-        using (var writer = new StreamWriter(stream))
-        {
-            writer.Write(privateKey.EndsWith('\n') ? privateKey : privateKey + "\n");
-        }
-
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-
+        Remote.PrivateFiles.Write(path, privateKey.EndsWith('\n') ? privateKey : privateKey + "\n");
         return path;
     }
 

@@ -57,14 +57,7 @@ public sealed partial class ClusterFiles
             : Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
 
     /// <summary>Creates the folder if needed and makes it private to the operator (0700).</summary>
-    public void EnsureDirectory()
-    {
-        System.IO.Directory.CreateDirectory(Directory);
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-    }
+    public void EnsureDirectory() => PrivateFiles.EnsureFolder(Directory);
 
     /// <summary>
     /// The cluster's SSH private key: <paramref name="explicitPath"/> when given, else the one OpenSSH/PEM private key

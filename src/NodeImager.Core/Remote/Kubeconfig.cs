@@ -1,4 +1,3 @@
-using System.Text;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 using YamlDotNet.Serialization;
@@ -126,31 +125,12 @@ public sealed class Kubeconfig
         var directory = Path.GetDirectoryName(full)!;
         if (!Directory.Exists(directory))
         {
-            Directory.CreateDirectory(directory);
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            }
+            // A folder that is there (~/.kube) keeps its mode; a new one is private.
+            PrivateFiles.EnsureFolder(directory);
         }
 
         var temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using (var stream = new FileStream(temporary, options))
-        {
-            stream.Write(Encoding.UTF8.GetBytes(ToString()));
-        }
-
-        if (!OperatingSystem.IsWindows())
-        {
-            // UnixCreateMode is filtered by the umask and not applied to an existing file: set it outright.
-            File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-
+        PrivateFiles.Write(temporary, ToString());
         File.Move(temporary, full, overwrite: true);
     }
 

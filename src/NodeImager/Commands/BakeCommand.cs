@@ -87,7 +87,11 @@ public sealed class BakeCommand(IAnsiConsole console, NodeImagerApp.HostEnvironm
 
         var ttl = ClusterSpecLoader.ParseDuration(settings.Ttl.Trim().ToLowerInvariant())!.Value;
         var timeout = ClusterSpecLoader.ParseDuration(settings.Timeout.Trim().ToLowerInvariant())!.Value;
-        using var session = CloudSession.Open(settings, settings.Region, host);
+        return await CloudSession.RunAsync(settings, settings.Region, host, console, session => BakeAsync(session, recipe, templates, ttl, timeout, settings, cancellationToken));
+    }
+
+    private async Task<int> BakeAsync(CloudSession session, GoldenImageRecipe recipe, TemplateCatalog templates, TimeSpan ttl, TimeSpan timeout, Settings settings, CancellationToken cancellationToken)
+    {
         using var cloud = new AwsImageCloud(session.Connection, session.Cloud);
         var request = new BakeRequest
         {
@@ -171,13 +175,6 @@ public sealed class BakeCommand(IAnsiConsole console, NodeImagerApp.HostEnvironm
         {
             console.MarkupLine("[yellow]Cancelled.[/] The builder and its temporary resources were removed (see above).");
             return ExitCodes.Cancelled;
-        }
-        finally
-        {
-            if (settings.Stats)
-            {
-                session.PrintStats(console);
-            }
         }
     }
 }

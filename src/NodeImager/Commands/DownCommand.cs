@@ -21,21 +21,8 @@ public sealed class DownCommand(IAnsiConsole console, NodeImagerApp.HostEnvironm
         public bool DryRun { get; init; }
     }
 
-    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
-    {
-        using var session = CloudSession.Open(settings, settings.Region, host);
-        try
-        {
-            return await Remove(console, session, settings.Name, settings.DryRun, cancellationToken);
-        }
-        finally
-        {
-            if (settings.Stats)
-            {
-                session.PrintStats(console);
-            }
-        }
-    }
+    public override Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken) =>
+        CloudSession.RunAsync(settings, settings.Region, host, console, session => Remove(console, session, settings.Name, settings.DryRun, cancellationToken));
 
     /// <summary>Shared with reap: removes one cluster and reports; non-zero when something is left.</summary>
     internal static async Task<int> Remove(IAnsiConsole console, CloudSession session, string name, bool dryRun, CancellationToken cancellationToken)

@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using System.Text.Json;
 using NodeImager.Aws;
 using NodeImager.Cli.Infrastructure;
 using NodeImager.Core;
@@ -12,8 +11,6 @@ namespace NodeImager.Cli.Commands;
 /// <summary>images list: the golden images of this account and region, newest first.</summary>
 public sealed class ImagesListCommand(IAnsiConsole console, NodeImagerApp.HostEnvironment host) : AsyncCommand<ImagesListCommand.Settings>
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
-
     public sealed class Settings : AwsSettings
     {
         [CommandOption("--recipe <RECIPE>")]
@@ -22,10 +19,9 @@ public sealed class ImagesListCommand(IAnsiConsole console, NodeImagerApp.HostEn
 
         [CommandOption("--output <FORMAT>")]
         [Description("table (default) or json.")]
-        public string Output { get; init; } = "table";
+        public string Output { get; init; } = OutputFormat.Table;
 
-        public override ValidationResult Validate() =>
-            Output is "table" or "json" ? ValidationResult.Success() : ValidationResult.Error($"--output must be table or json, not '{Output}'.");
+        public override ValidationResult Validate() => OutputFormat.Validate(Output);
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -36,21 +32,19 @@ public sealed class ImagesListCommand(IAnsiConsole console, NodeImagerApp.HostEn
             .OrderBy(i => i.Recipe, StringComparer.Ordinal)
             .ThenByDescending(i => i.BuiltAt ?? DateTimeOffset.MinValue)
             .ToList();
-        if (settings.Output == "json")
+        if (settings.Output == OutputFormat.Json)
         {
-            console.WriteLine(JsonSerializer.Serialize(
-                images.Select(i => new
-                {
-                    imageId = i.ImageId,
-                    name = i.Name,
-                    recipe = i.Recipe,
-                    recipeHash = i.RecipeHash,
-                    kubernetesVersion = i.KubernetesVersion,
-                    createdAt = i.BuiltAt,
-                    state = i.State,
-                    snapshots = i.SnapshotIds,
-                }),
-                Json));
+            OutputFormat.WriteJson(console, images.Select(i => new
+            {
+                imageId = i.ImageId,
+                name = i.Name,
+                recipe = i.Recipe,
+                recipeHash = i.RecipeHash,
+                kubernetesVersion = i.KubernetesVersion,
+                createdAt = i.BuiltAt,
+                state = i.State,
+                snapshots = i.SnapshotIds,
+            }));
             return ExitCodes.Ok;
         }
 

@@ -166,20 +166,30 @@ public sealed record TerminalStreams(Stream Input, Stream? Output, Stream? Error
 
     internal Stream ErrorFor(IAnsiConsole console) => Error is null ? new ConsoleWriterStream(console.Profile.Out.Writer) : new KeepOpenStream(Error);
 
+    /// <summary>What the output streams have in common: written to, never read or sought.</summary>
+    private abstract class WriteOnlyStream : Stream
+    {
+        public sealed override bool CanRead => false;
+
+        public sealed override bool CanSeek => false;
+
+        public sealed override bool CanWrite => true;
+
+        public sealed override long Length => throw new NotSupportedException();
+
+        public sealed override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public sealed override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public sealed override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public sealed override void SetLength(long value) => throw new NotSupportedException();
+    }
+
     /// <summary>Decodes UTF-8 bytes onto a TextWriter (a multi-byte character split across writes is kept whole).</summary>
-    private sealed class ConsoleWriterStream(TextWriter writer) : Stream
+    private sealed class ConsoleWriterStream(TextWriter writer) : WriteOnlyStream
     {
         private readonly Decoder decoder = Encoding.UTF8.GetDecoder();
-
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
         public override void Write(byte[] buffer, int offset, int count)
         {
@@ -192,27 +202,11 @@ public sealed record TerminalStreams(Stream Input, Stream? Output, Stream? Error
         }
 
         public override void Flush() => writer.Flush();
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 
     /// <summary>Lets a command dispose its stream without closing the process's stdout/stderr.</summary>
-    private sealed class KeepOpenStream(Stream inner) : Stream
+    private sealed class KeepOpenStream(Stream inner) : WriteOnlyStream
     {
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
         public override void Write(byte[] buffer, int offset, int count)
         {
             inner.Write(buffer, offset, count);
@@ -220,11 +214,5 @@ public sealed record TerminalStreams(Stream Input, Stream? Output, Stream? Error
         }
 
         public override void Flush() => inner.Flush();
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

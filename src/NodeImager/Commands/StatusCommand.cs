@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using System.Text.Json;
 using NodeImager.Cli.Infrastructure;
 using NodeImager.Core;
 using NodeImager.Core.Model;
@@ -12,8 +11,6 @@ namespace NodeImager.Cli.Commands;
 /// <summary>Shows the clusters found by their tags, or one cluster's nodes with the phase each one reported.</summary>
 public sealed class StatusCommand(IAnsiConsole console, NodeImagerApp.HostEnvironment host) : AsyncCommand<StatusCommand.Settings>
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
-
     public sealed class Settings : AwsSettings
     {
         [CommandArgument(0, "[NAME]")]
@@ -22,36 +19,22 @@ public sealed class StatusCommand(IAnsiConsole console, NodeImagerApp.HostEnviro
 
         [CommandOption("--output <FORMAT>")]
         [Description("table (default) or json.")]
-        public string Output { get; init; } = "table";
+        public string Output { get; init; } = OutputFormat.Table;
 
-        public override ValidationResult Validate() =>
-            Output is "table" or "json" ? ValidationResult.Success() : ValidationResult.Error($"--output must be table or json, not '{Output}'.");
+        public override ValidationResult Validate() => OutputFormat.Validate(Output);
     }
 
-    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
-    {
-        using var session = CloudSession.Open(settings, settings.Region, host);
-        try
-        {
-            return settings.Name is null
-                ? await ListAsync(session, settings, cancellationToken)
-                : await ShowAsync(session, settings.Name, settings, cancellationToken);
-        }
-        finally
-        {
-            if (settings.Stats)
-            {
-                session.PrintStats(console);
-            }
-        }
-    }
+    public override Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken) =>
+        CloudSession.RunAsync(settings, settings.Region, host, console, session => settings.Name is null
+            ? ListAsync(session, settings, cancellationToken)
+            : ShowAsync(session, settings.Name, settings, cancellationToken));
 
     private async Task<int> ListAsync(CloudSession session, Settings settings, CancellationToken cancellationToken)
     {
         var clusters = await session.Cloud.ListClustersAsync(cancellationToken);
-        if (settings.Output == "json")
+        if (settings.Output == OutputFormat.Json)
         {
-            console.WriteLine(JsonSerializer.Serialize(clusters.Select(c => new { name = c.Cluster, instances = c.Instances, expiresAt = c.ExpiresAt, creator = c.Creator }), Json));
+            OutputFormat.WriteJson(console, clusters.Select(c => new { name = c.Cluster, instances = c.Instances, expiresAt = c.ExpiresAt, creator = c.Creator }));
             return ExitCodes.Ok;
         }
 
@@ -95,9 +78,9 @@ public sealed class StatusCommand(IAnsiConsole console, NodeImagerApp.HostEnviro
             })
             .ToList();
 
-        if (settings.Output == "json")
+        if (settings.Output == OutputFormat.Json)
         {
-            console.WriteLine(JsonSerializer.Serialize(new { name, region = session.Cloud.Region, nodes }, Json));
+            OutputFormat.WriteJson(console, new { name, region = session.Cloud.Region, nodes });
             return nodes.Count == 0 ? ExitCodes.Failure : ExitCodes.Ok;
         }
 
@@ -111,13 +94,7 @@ public sealed class StatusCommand(IAnsiConsole console, NodeImagerApp.HostEnviro
         var table = new Table().AddColumns("Role", "Instance", "State", "Phase", "Step", "Kubernetes", "Private IP", "Public IP");
         foreach (var n in nodes)
         {
-            var phase = n.phase switch
-            {
-                "ready" => "[green]ready[/]",
-                "failed" => "[red]failed[/]",
-                var p => Markup.Escape(p),
-            };
-            table.AddRow(n.role, n.instanceId, Markup.Escape(n.state), phase, Markup.Escape(n.step), Markup.Escape(n.kubernetesVersion ?? string.Empty), n.privateIp ?? string.Empty, n.publicIp ?? string.Empty);
+            table.AddRow(n.role, n.instanceId, Markup.Escape(n.state), PhaseMarkup.Of(n.phase), Markup.Escape(n.step), Markup.Escape(n.kubernetesVersion ?? string.Empty), n.privateIp ?? string.Empty, n.publicIp ?? string.Empty);
         }
 
         console.MarkupLine($"Cluster [bold]{Markup.Escape(name)}[/] in {session.Cloud.Region}{(nodes[0].expiresAt is { } at ? $", expires {ClusterLauncher.FormatTime(at)}" : string.Empty)}");

@@ -82,18 +82,7 @@ public sealed class UpCommand(IAnsiConsole console, NodeImagerApp.HostEnvironmen
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var loaded = ClusterLoader.Load(settings, host);
-        using var session = CloudSession.Open(settings, loaded.Spec.Region, host);
-        try
-        {
-            return await RunAsync(loaded, settings, session, cancellationToken);
-        }
-        finally
-        {
-            if (settings.Stats)
-            {
-                session.PrintStats(console);
-            }
-        }
+        return await CloudSession.RunAsync(settings, loaded.Spec.Region, host, console, session => RunAsync(loaded, settings, session, cancellationToken));
     }
 
     private async Task<int> RunAsync(LoadedCluster loaded, Settings settings, CloudSession session, CancellationToken cancellationToken)
@@ -279,13 +268,7 @@ public sealed class UpCommand(IAnsiConsole console, NodeImagerApp.HostEnvironmen
         table.Rows.Clear();
         foreach (var node in nodes)
         {
-            var phase = node.Phase switch
-            {
-                "ready" => "[green]ready[/]",
-                "failed" => "[red]failed[/]",
-                var p => Markup.Escape(p),
-            };
-            table.AddRow(node.Role.Name(), node.InstanceId, Markup.Escape(node.InstanceState), phase, Markup.Escape(node.Step), $"{(int)node.Elapsed.TotalMinutes}m{node.Elapsed.Seconds:00}s");
+            table.AddRow(node.Role.Name(), node.InstanceId, Markup.Escape(node.InstanceState), PhaseMarkup.Of(node.Phase), Markup.Escape(node.Step), $"{(int)node.Elapsed.TotalMinutes}m{node.Elapsed.Seconds:00}s");
         }
     }
 }

@@ -15,7 +15,7 @@ namespace NodeImager.Aws.Tests.Images;
 [Collection(EmulatorCollection.Name)]
 public sealed class BakeTests(Emulator emulator) : IAsyncLifetime, IDisposable
 {
-    private const string Recipe = "ubuntu-24.04-k8s-1.37";
+    private const string Recipe = GoldenImages.Recipe;
     private readonly CliRun cli = new(emulator);
 
     public Task InitializeAsync() => emulator.ResetAsync();
@@ -28,7 +28,7 @@ public sealed class BakeTests(Emulator emulator) : IAsyncLifetime, IDisposable
     public async Task Bake_launches_one_locked_down_builder_images_it_after_power_off_tags_image_and_snapshots_and_leaves_nothing()
     {
         var ami = await cli.SomeImageAsync();
-        var recipe = RecipeCatalog.Read(Path.Combine(Emulator.RepositoryRoot, "images", Recipe + ".yaml"), [])!;
+        var recipe = GoldenImages.ReadRecipe();
         await emulator.StartRecordingAsync();
         var bake = cli.RunAsync("bake", Recipe, "--ami", ami, "--poll-interval", "0.1", "--tag", "team=platform");
 

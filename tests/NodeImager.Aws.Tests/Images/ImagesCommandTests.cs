@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using NodeImager.Aws.Tests.Support;
 using NodeImager.Core.Images;
@@ -87,31 +88,13 @@ public sealed class ImagesCommandTests(Emulator emulator) : IAsyncLifetime, IDis
         Assert.Contains("--keep", result.Output);
     }
 
-    private async Task<string> SourceInstanceAsync()
-    {
-        using var run = await emulator.AwsCliAsync("ec2", "run-instances", "--image-id", await cli.SomeImageAsync(), "--instance-type", "t3.micro", "--count", "1");
-        return run.RootElement.GetProperty("Instances")[0].GetProperty("InstanceId").GetString()!;
-    }
+    private GoldenImages Images => new(emulator, cli);
 
-    private async Task<string> ImageAsync(string instanceId, string recipe, int day)
-    {
-        var tags = JsonSerializer.Serialize(new[]
-        {
-            new
-            {
-                ResourceType = "image",
-                Tags = new[]
-                {
-                    new { Key = ImageTags.Recipe, Value = recipe },
-                    new { Key = ImageTags.RecipeHash, Value = "hash-" + recipe },
-                    new { Key = ImageTags.KubernetesVersion, Value = "1.37.2" },
-                    new { Key = ImageTags.BuiltAt, Value = $"2026-11-{day:00}T00:00:00Z" },
-                },
-            },
-        });
-        using var image = await emulator.AwsCliAsync("ec2", "create-image", "--instance-id", instanceId, "--name", $"nodeimager/{recipe}/1.37.2/{day}", "--tag-specifications", tags);
-        return image.RootElement.GetProperty("ImageId").GetString()!;
-    }
+    private Task<string> SourceInstanceAsync() => Images.SourceInstanceAsync();
+
+    // Built on the given day of November 2026, so "newest" comes from the built-at tag.
+    private Task<string> ImageAsync(string instanceId, string recipe, int day) =>
+        Images.CreateAsync(instanceId, recipe, "hash-" + recipe, day.ToString(CultureInfo.InvariantCulture), $"2026-11-{day:00}T00:00:00Z");
 
     private async Task<List<string>> SnapshotsAsync(string imageId)
     {

@@ -1,6 +1,4 @@
-using System.Text.Json;
 using NodeImager.Aws.Tests.Support;
-using NodeImager.Core.Images;
 
 namespace NodeImager.Aws.Tests.Images;
 
@@ -9,7 +7,7 @@ namespace NodeImager.Aws.Tests.Images;
 [Collection(EmulatorCollection.Name)]
 public sealed class UpFromGoldenImageTests(Emulator emulator) : IAsyncLifetime, IDisposable
 {
-    private const string Recipe = "ubuntu-24.04-k8s-1.37";
+    private const string Recipe = GoldenImages.Recipe;
     private readonly CliRun cli = new(emulator);
 
     public Task InitializeAsync() => emulator.ResetAsync();
@@ -21,24 +19,9 @@ public sealed class UpFromGoldenImageTests(Emulator emulator) : IAsyncLifetime, 
     [Fact]
     public async Task Up_with_a_recipe_launches_its_golden_image_with_the_marker_in_the_user_data_and_stock_up_has_none()
     {
-        var recipe = RecipeCatalog.Read(Path.Combine(Emulator.RepositoryRoot, "images", Recipe + ".yaml"), [])!;
-        using var run = await emulator.AwsCliAsync("ec2", "run-instances", "--image-id", await cli.SomeImageAsync(), "--instance-type", "t3.micro", "--count", "1");
-        var source = run.RootElement.GetProperty("Instances")[0].GetProperty("InstanceId").GetString()!;
-        var tags = JsonSerializer.Serialize(new[]
-        {
-            new
-            {
-                ResourceType = "image",
-                Tags = new[]
-                {
-                    new { Key = ImageTags.Recipe, Value = Recipe },
-                    new { Key = ImageTags.RecipeHash, Value = recipe.Hash },
-                    new { Key = ImageTags.KubernetesVersion, Value = "1.37.2" },
-                },
-            },
-        });
-        using var created = await emulator.AwsCliAsync("ec2", "create-image", "--instance-id", source, "--name", $"nodeimager/{Recipe}/1.37.2/x", "--tag-specifications", tags);
-        var golden = created.RootElement.GetProperty("ImageId").GetString()!;
+        var recipe = GoldenImages.ReadRecipe();
+        var images = new GoldenImages(emulator, cli);
+        var golden = await images.CreateAsync(await images.SourceInstanceAsync(), Recipe, recipe.Hash, "x");
 
         await emulator.StartRecordingAsync();
         var up = await cli.RunAsync("up", "--name", "gold", "--image", Recipe, "--admin-cidr", "203.0.113.7/32", "--no-wait", "--poll-interval", "0.1");

@@ -6,8 +6,6 @@ namespace NodeImager.Core.Tests.Remote;
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class KubeconfigFetcherTests : IAsyncLifetime
 {
-    private const string AdminConf = KubeconfigTests.AdminConf;
-
     private readonly string home = Directory.CreateTempSubdirectory("nodeimager-home-").FullName;
     private TestSshd server = null!;
 
@@ -36,7 +34,7 @@ public sealed class KubeconfigFetcherTests : IAsyncLifetime
     [Fact]
     public async Task Fetches_admin_conf_and_writes_a_private_kubeconfig_for_the_public_endpoint()
     {
-        server.WriteNodeFile(KubeconfigFetcher.AdminConfPath, AdminConf);
+        server.WriteNodeFile(KubeconfigFetcher.AdminConfPath, KubeadmAdminConf.Text);
         var files = ClusterFiles.For("demo", Environment());
 
         var fetched = await KubeconfigFetcher.FetchAsync(Master(files), "203.0.113.7:6443", files, merge: false, Environment(), CancellationToken.None);
@@ -69,7 +67,7 @@ public sealed class KubeconfigFetcherTests : IAsyncLifetime
     [Fact]
     public async Task Merges_into_kubeconfig_keeping_other_entries_and_replacing_the_same_name()
     {
-        server.WriteNodeFile(KubeconfigFetcher.AdminConfPath, AdminConf);
+        server.WriteNodeFile(KubeconfigFetcher.AdminConfPath, KubeadmAdminConf.Text);
         var target = Path.Combine(home, "custom", "config");
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         await File.WriteAllTextAsync(target, """
@@ -131,7 +129,7 @@ public sealed class KubeconfigFetcherTests : IAsyncLifetime
     [Fact]
     public async Task Merge_creates_the_default_kubeconfig_when_there_is_none()
     {
-        server.WriteNodeFile(KubeconfigFetcher.AdminConfPath, AdminConf);
+        server.WriteNodeFile(KubeconfigFetcher.AdminConfPath, KubeadmAdminConf.Text);
         var files = ClusterFiles.For("demo", Environment());
 
         var fetched = await KubeconfigFetcher.FetchAsync(Master(files), "203.0.113.7", files, merge: true, Environment(), CancellationToken.None);

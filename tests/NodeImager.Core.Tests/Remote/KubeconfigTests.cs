@@ -4,32 +4,8 @@ namespace NodeImager.Core.Tests.Remote;
 
 public sealed class KubeconfigTests
 {
-    /// <summary>Shaped like kubeadm's admin.conf (certificate data shortened).</summary>
-    public const string AdminConf = """
-        apiVersion: v1
-        clusters:
-        - cluster:
-            certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==
-            server: https://10.0.1.5:6443
-          name: kubernetes
-        contexts:
-        - context:
-            cluster: kubernetes
-            user: kubernetes-admin
-          name: kubernetes-admin@kubernetes
-        current-context: kubernetes-admin@kubernetes
-        kind: Config
-        preferences: {}
-        users:
-        - name: kubernetes-admin
-          user:
-            client-certificate-data: Q0xJRU5UIENFUlQK
-            client-key-data: Q0xJRU5UIEtFWQo=
-
-        """;
-
     private static Kubeconfig Demo() =>
-        Kubeconfig.Parse(AdminConf, "admin.conf").ForOperator("demo", "https://203.0.113.7:6443");
+        Kubeconfig.Parse(KubeadmAdminConf.Text, "admin.conf").ForOperator("demo", "https://203.0.113.7:6443");
 
     [Theory]
     [InlineData("")]
@@ -48,7 +24,7 @@ public sealed class KubeconfigTests
     [Fact]
     public void Refuses_an_admin_conf_that_is_not_kubeadms()
     {
-        var twoClusters = AdminConf.Replace("clusters:\n", "clusters:\n- name: extra\n  cluster:\n    server: https://x:6443\n", StringComparison.Ordinal);
+        var twoClusters = KubeadmAdminConf.Text.Replace("clusters:\n", "clusters:\n- name: extra\n  cluster:\n    server: https://x:6443\n", StringComparison.Ordinal);
 
         var error = Assert.Throws<NodeImagerException>(() => Kubeconfig.Parse(twoClusters, "admin.conf").ForOperator("demo", "https://203.0.113.7:6443"));
 

@@ -6,14 +6,7 @@ namespace NodeImager.Tests.Commands;
 /// needed (the harness has no AWS environment at all, so reaching AWS would fail differently).</summary>
 public sealed class BakeCommandTests : IDisposable
 {
-    private readonly AppHarness cli = new();
-
-    public BakeCommandTests()
-    {
-        // No credentials anywhere: these runs must never reach a real AWS account, even on a workstation that has some.
-        cli.Environment["HOME"] = cli.WorkingDirectory;
-        cli.Environment["AWS_SHARED_CREDENTIALS_FILE"] = Path.Combine(cli.WorkingDirectory, "no-credentials");
-    }
+    private readonly AppHarness cli = AppHarness.WithoutAwsCredentials();
 
     public void Dispose() => cli.Dispose();
 

@@ -4,14 +4,7 @@ namespace NodeImager.Tests.Commands;
 
 public sealed class ImagesCommandTests : IDisposable
 {
-    private readonly AppHarness cli = new();
-
-    public ImagesCommandTests()
-    {
-        // No credentials anywhere: these runs must never reach a real AWS account, even on a workstation that has some.
-        cli.Environment["HOME"] = cli.WorkingDirectory;
-        cli.Environment["AWS_SHARED_CREDENTIALS_FILE"] = Path.Combine(cli.WorkingDirectory, "no-credentials");
-    }
+    private readonly AppHarness cli = AppHarness.WithoutAwsCredentials();
 
     public void Dispose() => cli.Dispose();
 

@@ -14,6 +14,16 @@ public sealed class CliHarness : IDisposable
 
     public string WorkingDirectory { get; }
 
+    /// <summary>No AWS credentials anywhere (HOME and the shared credentials file point into the harness's folder), so
+    /// a run can never reach a real AWS account, even on a workstation that has some.</summary>
+    public static CliHarness WithoutAwsCredentials()
+    {
+        var harness = new CliHarness();
+        harness.Environment["HOME"] = harness.WorkingDirectory;
+        harness.Environment["AWS_SHARED_CREDENTIALS_FILE"] = Path.Combine(harness.WorkingDirectory, "no-credentials");
+        return harness;
+    }
+
     public Dictionary<string, string> Environment { get; } = new();
 
     public TestConsole Console { get; } = new TestConsole().Width(200);

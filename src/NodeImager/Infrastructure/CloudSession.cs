@@ -1,51 +1,10 @@
-using System.ComponentModel;
 using System.Globalization;
 using NodeImager.Aws;
-using NodeImager.Cli.Infrastructure;
 using NodeImager.Core;
 using NodeImager.Core.Orchestration;
 using Spectre.Console;
-using Spectre.Console.Cli;
 
-namespace NodeImager.Cli.Commands;
-
-/// <summary>The AWS flags every cloud command has (up adds them to the cluster flags).</summary>
-public interface IAwsFlags
-{
-    string? Profile { get; }
-
-    string? EndpointUrl { get; }
-
-    bool Stats { get; }
-
-    string? PollInterval { get; }
-
-    bool Diagnostics { get; }
-}
-
-/// <summary>Flags of status, down and reap: where AWS is, and nothing about the cluster's shape.</summary>
-public class AwsSettings : GlobalSettings, IAwsFlags
-{
-    [CommandOption("--profile <NAME>")]
-    [Description("AWS profile from the shared config/credentials files (default: AWS_PROFILE, or the environment's keys).")]
-    public string? Profile { get; init; }
-
-    [CommandOption("--region <REGION>")]
-    [Description("AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, or the profile's).")]
-    public string? Region { get; init; }
-
-    [CommandOption("--endpoint-url <URL>")]
-    [Description("Send every AWS call to this endpoint (an emulator); AWS_ENDPOINT_URL does the same.")]
-    public string? EndpointUrl { get; init; }
-
-    [CommandOption("--stats")]
-    [Description("At the end, print the AWS requests sent, by service and action.")]
-    public bool Stats { get; init; }
-
-    [CommandOption("--poll-interval <SECONDS>", IsHidden = true)]
-    [Description("Seconds between polls while waiting (tests use less than the default 5).")]
-    public string? PollInterval { get; init; }
-}
+namespace NodeImager.Cli.Infrastructure;
 
 /// <summary>An open connection to the cloud for one command, and the pieces built on it.</summary>
 internal sealed class CloudSession : IDisposable
@@ -87,6 +46,24 @@ internal sealed class CloudSession : IDisposable
         var identity = new IamClusterIdentity(connection);
         var cloud = new AwsClusterCloud(connection, identity);
         return new CloudSession(connection, identity, cloud, ClusterFolders.FromEnvironment(host.Variables), poll);
+    }
+
+    /// <summary>A command's cloud work on a session of its own; with --stats the requests it sent are printed at the
+    /// end, whatever the outcome, so a failed or cancelled run's requests are counted too.</summary>
+    public static async Task<int> RunAsync(IAwsFlags flags, string? region, NodeImagerApp.HostEnvironment host, IAnsiConsole console, Func<CloudSession, Task<int>> work)
+    {
+        using var session = Open(flags, region, host);
+        try
+        {
+            return await work(session);
+        }
+        finally
+        {
+            if (flags.Stats)
+            {
+                session.PrintStats(console);
+            }
+        }
     }
 
     public ClusterTeardown Teardown() => new(Cloud, Folders, TimeProvider.System)
