@@ -175,6 +175,9 @@ public sealed class AwsImageCloud : IImageCloud, IDisposable
     public Task DeleteBuilderIdentityAsync(string bake, CancellationToken cancellationToken) =>
         Calls.RunAsync($"deleting the builder's IAM role and instance profile {BuilderIdentity.Name(bake)}", ct => identity.DeleteAsync(bake, ct), cancellationToken);
 
+    public Task<IReadOnlyList<BuilderIdentityInfo>> ListBuilderIdentitiesAsync(CancellationToken cancellationToken) =>
+        Calls.RunAsync($"listing the builder IAM roles under {BuilderIdentity.IamPath}", identity.ListAsync, cancellationToken);
+
     public async Task<BuilderResources> FindBuilderResourcesAsync(string bake, CancellationToken cancellationToken)
     {
         var inventory = await clusters.FindClusterResourcesAsync(bake, cancellationToken);

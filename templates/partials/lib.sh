@@ -16,11 +16,26 @@ IMDS="${AWS_EC2_METADATA_SERVICE_ENDPOINT:-http://169.254.169.254/}"
 
 log() { echo "$(date -u +%FT%TZ) [$STEP] $*"; }
 
-# Everything the script prints (and kubeadm's progress) lands in one log, readable by root only.
+# Everything the script prints (and kubeadm's progress) lands in one log, readable by root only. tee runs on its
+# own, so the file may lag behind what was printed: flush_log catches it up before anyone reads the file.
 start_log() {
   touch "$LOG"
   chmod 0600 "$LOG"
+  [ -n "${CONSOLE_FD:-}" ] || exec {CONSOLE_FD}>&1
   exec > >(tee -a "$LOG") 2>&1
+  LOG_WRITER=$!
+}
+
+# Points output back at the console and waits until tee has written all it was given and ended. Bounded: a
+# daemon that inherited the pipe would keep tee from ever seeing its end, so after 10 s tee is stopped.
+flush_log() {
+  [ -n "${LOG_WRITER:-}" ] || return 0
+  exec >&"$CONSOLE_FD" 2>&1
+  local polls=100
+  while kill -0 "$LOG_WRITER" 2> /dev/null && [ "$((polls -= 1))" -gt 0 ]; do sleep 0.1; done
+  kill "$LOG_WRITER" 2> /dev/null || true
+  wait "$LOG_WRITER" 2> /dev/null || true
+  LOG_WRITER=""
 }
 
 imds() {
@@ -43,13 +58,14 @@ redact() { sed -E 's/[a-z0-9]{6}\.[a-z0-9]{16}/[redacted-token]/g'; }
 
 # report PHASE [MESSAGE]: writes this node's status parameter (String JSON, at most 4096 bytes).
 report() {
-  local phase=$1 message=${2:-} tail_lines=0 json
+  local phase=$1 message=${2:-} log_tail="" json
+  # Read before this report's own line is logged: the tail then ends where the failure did, not mid-write.
+  [ "$phase" = failed ] && log_tail=$(tail -n 30 "$LOG" 2> /dev/null | redact)
   log "phase=$phase $message"
   if ! command -v aws > /dev/null || [ -z "${INSTANCE_ID:-}" ]; then
     return 0
   fi
-  [ "$phase" = failed ] && tail_lines=30
-  json=$(PHASE="$phase" MESSAGE="$message" TAIL="$(tail -n "$tail_lines" "$LOG" 2> /dev/null | redact)" \
+  json=$(PHASE="$phase" MESSAGE="$message" TAIL="$log_tail" \
     VERSION="${INSTALLED_VERSION:-$KUBERNETES_VERSION}" STEP="$STEP" INSTANCE_ID="$INSTANCE_ID" ROLE="$ROLE" \
     python3 - << 'PY'
 import datetime, json, os
@@ -81,7 +97,14 @@ on_error() {
   [ "$BASHPID" = "$$" ] || exit "$code"
   trap - ERR
   log "failed at line $line with exit code $code"
+  # The last lines (kubeadm's error) may still be in tee's pipe: get them into the file before the tail is read,
+  # then log again for the report, and flush once more so the log is complete when the script ends.
+  if [ -n "${LOG_WRITER:-}" ]; then
+    flush_log
+    start_log
+  fi
   report failed "step $STEP failed (exit $code, line $line)"
+  flush_log
   exit "$code"
 }
 

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Amazon.Runtime;
+using NodeImager.Core.Images;
 using NodeImager.Core.Model;
 
 namespace NodeImager.Aws.Iam;
@@ -56,6 +57,24 @@ public sealed class BuilderIdentity(IamQueryClient iam)
         await iam.CreateInstanceProfileAsync(name, IamPath, tags, ct);
         await iam.AddRoleToInstanceProfileAsync(name, name, ct);
         return name;
+    }
+
+    /// <summary>Every builder role under <see cref="IamPath"/> that is tagged with its bake, with its creation time
+    /// (reap removes the ones a crashed bake left). Roles without the tag are not NodeImager's and are not listed.</summary>
+    public async Task<IReadOnlyList<BuilderIdentityInfo>> ListAsync(CancellationToken ct)
+    {
+        var found = new List<BuilderIdentityInfo>();
+        foreach (var listed in await iam.ListRolesAsync(IamPath, ct))
+        {
+            // ListRoles answers carry no tags: the bake is read from each role itself.
+            var role = await OrNullAsync(() => iam.GetRoleAsync(listed.RoleName, ct));
+            if (role is not null && role.Tags.TryGetValue(ClusterNaming.ClusterTag, out var bake) && Name(bake) == role.RoleName)
+            {
+                found.Add(new BuilderIdentityInfo(role.RoleName, bake, listed.CreateDate ?? role.CreateDate));
+            }
+        }
+
+        return found;
     }
 
     /// <summary>Removes profile, policy and role of one bake; anything already gone is fine, and a same-named role or

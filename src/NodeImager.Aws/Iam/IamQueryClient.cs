@@ -6,7 +6,8 @@ using Amazon.Runtime;
 
 namespace NodeImager.Aws.Iam;
 
-public sealed record IamRole(string RoleName, string RoleId, string Arn, string Path, IReadOnlyDictionary<string, string> Tags);
+/// <summary>A role as IAM describes it; <see cref="CreateDate"/> is null only if an answer lacks it.</summary>
+public sealed record IamRole(string RoleName, string RoleId, string Arn, string Path, IReadOnlyDictionary<string, string> Tags, DateTimeOffset? CreateDate = null);
 
 public sealed record IamInstanceProfile(
     string InstanceProfileName,
@@ -246,7 +247,12 @@ public sealed class IamQueryClient : IDisposable
     }
 
     private static IamRole ReadRole(XElement e) => new(
-        Required(e, "RoleName"), Required(e, "RoleId"), Required(e, "Arn"), Required(e, "Path"), ReadTags(e));
+        Required(e, "RoleName"),
+        Required(e, "RoleId"),
+        Required(e, "Arn"),
+        Required(e, "Path"),
+        ReadTags(e),
+        DateTimeOffset.TryParse(Optional(e, "CreateDate"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var created) ? created : null);
 
     private static IamInstanceProfile ReadProfile(XElement e) => new(
         Required(e, "InstanceProfileName"),

@@ -62,6 +62,9 @@ public interface IImageCloud
     /// <summary>Removes the builder's role, its policy and instance profile. Gone is fine.</summary>
     Task DeleteBuilderIdentityAsync(string bake, CancellationToken cancellationToken);
 
+    /// <summary>Every builder identity (role + instance profile) that exists, whichever bake made it.</summary>
+    Task<IReadOnlyList<BuilderIdentityInfo>> ListBuilderIdentitiesAsync(CancellationToken cancellationToken);
+
     /// <summary>What of one bake still exists, found by its <c>nodeimager:cluster</c> tag and parameter path (so a
     /// launch whose answer never arrived, e.g. on Ctrl-C, is cleaned up too).</summary>
     Task<BuilderResources> FindBuilderResourcesAsync(string bake, CancellationToken cancellationToken);

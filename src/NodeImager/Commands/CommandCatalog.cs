@@ -29,7 +29,7 @@ internal static class CommandCatalog
             .WithExample("down", "demo", "--dry-run");
 
         config.AddCommand<ReapCommand>("reap")
-            .WithDescription("Remove every cluster whose nodeimager:expires-at has passed.")
+            .WithDescription("Remove every cluster whose nodeimager:expires-at has passed, and the builder IAM roles of bakes that crashed or were killed.")
             .WithExample("reap")
             .WithExample("reap", "--dry-run");
 

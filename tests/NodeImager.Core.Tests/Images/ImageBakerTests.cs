@@ -207,6 +207,9 @@ public sealed class ImageBakerTests
             return Task.CompletedTask;
         }
 
+        public Task<IReadOnlyList<BuilderIdentityInfo>> ListBuilderIdentitiesAsync(CancellationToken cancellationToken) =>
+            throw new NotSupportedException("a bake never lists other bakes' identities");
+
         public Task<BuilderResources> FindBuilderResourcesAsync(string bake, CancellationToken cancellationToken) =>
             Task.FromResult(new BuilderResources([.. instances], [.. groups], [$"/nodeimager/{bake}/status/i-1"]));
 

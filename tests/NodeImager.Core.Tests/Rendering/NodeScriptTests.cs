@@ -63,6 +63,62 @@ public sealed class NodeScriptTests : IDisposable
     }
 
     [Fact]
+    public void The_log_tail_holds_the_last_line_printed_before_the_failure_even_when_tee_lags()
+    {
+        // tee starts writing a second late: the tail must still end with kubeadm's error, not miss it.
+        Write("bootstrap.log", string.Empty);
+        Write("bin/tee", "#!/bin/bash\nsleep 1\nexec /usr/bin/tee \"$@\"\n");
+        RenderingFixtures.Run("chmod", ["0755", Path.Combine(folder.FullName, "bin", "tee")]);
+
+        var (code, output) = Bash("""
+            . ./lib.sh
+            set -eE
+            start_log
+            INSTANCE_ID=i-1
+            trap 'on_error $LINENO' ERR
+            step kubeadm-init
+            echo "error execution phase wait-control-plane: could not initialize a Kubernetes cluster"
+            false
+            """);
+
+        Assert.Equal(1, code);
+        using var status = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder.FullName, "aws-value")));
+        var tail = status.RootElement.GetProperty("logTail").GetString()!.TrimEnd().Split('\n');
+        Assert.Equal("error execution phase wait-control-plane: could not initialize a Kubernetes cluster", tail[^2]);
+        Assert.Matches(@"\[kubeadm-init\] failed at line \d+ with exit code 1$", tail[^1]);
+        // And the log is complete when the script has ended: the report's own line is in it, and on the console.
+        Assert.Contains("phase=failed step kubeadm-init failed", File.ReadAllText(Path.Combine(folder.FullName, "bootstrap.log")), StringComparison.Ordinal);
+        Assert.Contains("phase=failed step kubeadm-init failed", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_process_holding_the_log_pipe_delays_the_failure_report_at_most_ten_seconds()
+    {
+        Write("bootstrap.log", string.Empty);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var (code, output) = Bash("""
+            . ./lib.sh
+            set -eE
+            start_log
+            INSTANCE_ID=i-1
+            trap 'on_error $LINENO' ERR
+            step containerd
+            sleep 60 {CONSOLE_FD}>&- &
+            echo $! > holder.pid
+            echo "the last words"
+            false
+            """);
+        watch.Stop();
+        RenderingFixtures.Run("bash", ["-c", $"kill $(cat '{Path.Combine(folder.FullName, "holder.pid")}')"]);
+
+        Assert.Equal(1, code);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"{watch.Elapsed}");
+        using var status = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder.FullName, "aws-value")));
+        Assert.Contains("the last words", status.RootElement.GetProperty("logTail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("phase=failed", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_failure_inside_command_substitution_is_reported_once_by_the_main_shell()
     {
         Write("bootstrap.log", string.Empty);
