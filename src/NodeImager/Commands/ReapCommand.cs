@@ -36,8 +36,7 @@ public sealed class ReapCommand(IAnsiConsole console, NodeImagerApp.HostEnvironm
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        using var session = CloudSession.Open(settings, settings.Region, host);
-        try
+        return await CloudSession.RunAsync(settings, settings.Region, host, console, async session =>
         {
             var expired = await session.Teardown().FindExpiredAsync(cancellationToken);
             var exit = await ReapClustersAsync(session, expired, settings.DryRun, cancellationToken);
@@ -46,14 +45,7 @@ public sealed class ReapCommand(IAnsiConsole console, NodeImagerApp.HostEnvironm
             var removed = settings.DryRun ? expired.Select(c => c.Cluster).ToHashSet(StringComparer.Ordinal) : [];
             await ReapBuilderIdentitiesAsync(session, settings, removed, cancellationToken);
             return exit;
-        }
-        finally
-        {
-            if (settings.Stats)
-            {
-                session.PrintStats(console);
-            }
-        }
+        });
     }
 
     private async Task<int> ReapClustersAsync(CloudSession session, IReadOnlyList<ClusterSummary> expired, bool dryRun, CancellationToken cancellationToken)
