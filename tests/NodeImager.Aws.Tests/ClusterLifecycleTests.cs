@@ -171,6 +171,28 @@ public sealed class ClusterLifecycleTests(Emulator emulator) : IAsyncLifetime, I
     }
 
     [Fact]
+    public async Task Without_ami_up_takes_canonicals_newest_ubuntu_image_when_the_public_parameter_is_missing()
+    {
+        // The emulator (like some partitions) has no /aws/service/canonical parameter; tests/tools/emulator.sh seeds
+        // one Canonical-owned image per Ubuntu release beside moto's own, older ones.
+        await emulator.StartRecordingAsync();
+        var up = await cli.RunAsync("up", "--name", "omicron", "--workers", "1", "--no-wait", "--admin-cidr", "203.0.113.7/32");
+        var recorded = await emulator.StopRecordingAsync();
+
+        Assert.True(up.ExitCode == 0, up.ToString());
+        using var images = await emulator.AwsCliAsync("ec2", "describe-images", "--owners", "099720109477", "--filters", "Name=name,Values=*-24.04-amd64-server-*");
+        var expected = images.RootElement.GetProperty("Images").EnumerateArray().Single().GetProperty("ImageId").GetString();
+        Assert.Contains($"image {expected}", up.Output, StringComparison.Ordinal);
+        Assert.All(recorded.Where(r => r.Action == "RunInstances"), r => Assert.Equal(expected, r.Parameter("ImageId")));
+
+        // The parameter was asked for first, then EC2 by owner and name.
+        var lookups = recorded.Where(r => r.Action is "GetParameter" or "DescribeImages").Select(r => r.Action).ToList();
+        Assert.Equal(["GetParameter", "DescribeImages"], lookups.Take(2));
+        Assert.Contains("099720109477", recorded.First(r => r.Action == "DescribeImages").Body, StringComparison.Ordinal);
+        Assert.Equal(0, (await cli.RunAsync("down", "omicron")).ExitCode);
+    }
+
+    [Fact]
     public async Task Down_dry_run_lists_and_changes_nothing()
     {
         Assert.Equal(0, (await cli.UpAsync("delta", "--workers", "1", "--no-wait")).ExitCode);

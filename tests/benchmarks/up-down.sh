@@ -83,13 +83,12 @@ run() { # label, then the command; prints wall time, the tool's counts and the e
   recorded_counts
 }
 
-ami="$(aws_cli ec2 describe-images --owners 099720109477 --query 'Images[0].ImageId' --output text)"
-echo "Emulator $endpoint; image $ami (the emulator lacks Canonical's 24.04 parameter)"
+echo "Emulator $endpoint; up without --ami: Canonical's 24.04 image found by owner and name (no public parameter here)"
 
 for workers in "${sizes[@]}"; do
   curl -fsS -X POST "$endpoint/moto-api/reset" >/dev/null
   name="bench-$workers"
-  run "up --workers $workers --no-wait" "$cli" up --name "$name" --workers "$workers" --no-wait --admin-cidr 203.0.113.7/32 --ami "$ami"
+  run "up --workers $workers --no-wait" "$cli" up --name "$name" --workers "$workers" --no-wait --admin-cidr 203.0.113.7/32
   # One poll of what a waiting up does per round: DescribeInstances + the status path (10 parameters a page).
   run "status $name" "$cli" status "$name" --output json
   run "down $name" "$cli" down "$name" --poll-interval 1

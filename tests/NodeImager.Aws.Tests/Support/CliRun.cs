@@ -58,7 +58,7 @@ public sealed class CliRun : IDisposable
         ["NODEIMAGER_HOME"] = Home,
     };
 
-    /// <summary>The id of an image the emulator has (it lacks Canonical's 24.04 parameter and images).</summary>
+    /// <summary>The id of an image the emulator has, for tests about other things than the image lookup.</summary>
     public async Task<string> SomeImageAsync()
     {
         var images = await Aws.Ec2.DescribeImagesAsync(new DescribeImagesRequest { Owners = ["099720109477"] });

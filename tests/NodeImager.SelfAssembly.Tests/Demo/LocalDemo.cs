@@ -69,11 +69,10 @@ public sealed class LocalDemo(IAnsiConsole console, Emulator emulator, DemoOptio
         using var stopUp = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
         {
-            var image = await SomeImageAsync(environment, cancellationToken);
             Step($"nodeimager up --name {options.Name} --workers {options.Workers}", "AWS_ENDPOINT_URL=" + emulator.Endpoint);
             var up = RunCliAsync(environment, directory, stopUp.Token,
                 "up", "--name", options.Name, "--workers", options.Workers.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                "--admin-cidr", "127.0.0.1/32", "--ami", image, "--ssh-user", "root", "--merge-kubeconfig", "--timeout", "15m", "--poll-interval", "1");
+                "--admin-cidr", "127.0.0.1/32", "--ssh-user", "root", "--merge-kubeconfig", "--timeout", "15m", "--poll-interval", "1");
 
             // Meanwhile, EC2's part: boot what `up` launched (silently: `up` owns the terminal while it runs).
             try
@@ -183,14 +182,6 @@ public sealed class LocalDemo(IAnsiConsole console, Emulator emulator, DemoOptio
     {
         var described = await aws.Ec2.DescribeInstancesAsync(new DescribeInstancesRequest { Filters = [new Filter("tag:" + ClusterNaming.ClusterTag, [options.Name])] });
         return (described.Reservations ?? []).Sum(r => r.Instances.Count);
-    }
-
-    private static async Task<string> SomeImageAsync(IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
-    {
-        // moto has no Ubuntu 24.04 image; any Canonical-owned image it ships stands in (the simulator supplies the OS).
-        using var aws = AwsConnection.Open(new AwsOptions(), environment);
-        var images = await aws.Ec2.DescribeImagesAsync(new DescribeImagesRequest { Owners = ["099720109477"] }, cancellationToken);
-        return images.Images.Select(i => i.ImageId).Order(StringComparer.Ordinal).First();
     }
 
     private Task<int> RunCliAsync(IReadOnlyDictionary<string, string> environment, INodeDirectory directory, CancellationToken cancellationToken, params string[] args)
