@@ -85,7 +85,7 @@ public static class Program
         try
         {
             var outcome = await new LocalDemo(AnsiConsole.Console, emulator, new DemoOptions(home, Workers: workers, Pace: pace)).RunAsync(cancel.Token);
-            return outcome.Succeeded ? 0 : 1;
+            return cancel.IsCancellationRequested ? 130 : outcome.Succeeded ? 0 : 1;
         }
         finally
         {
