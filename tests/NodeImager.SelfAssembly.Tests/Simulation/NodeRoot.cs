@@ -52,9 +52,11 @@ public sealed class NodeRoot : IAsyncDisposable
         var root = new NodeRoot(baseDirectory);
         try
         {
-            Directory.CreateDirectory(root.UpperPath);
+            // 0755 whatever the umask: the merged root takes the upper directory's mode, and sshd's ChrootDirectory
+            // refuses a group- or world-writable one.
+            Directory.CreateDirectory(root.UpperPath, RootOnlyWrites);
             Directory.CreateDirectory(System.IO.Path.Combine(baseDirectory, "work"));
-            Directory.CreateDirectory(root.Path);
+            Directory.CreateDirectory(root.Path, RootOnlyWrites);
             await root.MountAsync(root.Path, ["-t", "overlay", "overlay", "-o", $"lowerdir={layer}:{ChrootPath},upperdir={root.UpperPath},workdir={System.IO.Path.Combine(baseDirectory, "work")}", root.Path], cancellationToken);
             Mounted[baseDirectory] = root;
             await root.MountAsync(root.HostPath("/proc"), ["-t", "proc", "proc", root.HostPath("/proc")], cancellationToken);
@@ -98,10 +100,11 @@ public sealed class NodeRoot : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
+    private const UnixFileMode RootOnlyWrites = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+        | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+
     private static string CreateBaseDirectory(string name)
     {
-        const UnixFileMode RootOnlyWrites = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
         Directory.CreateDirectory(Parent, RootOnlyWrites);
         var path = System.IO.Path.Combine(Parent, $"{name}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
