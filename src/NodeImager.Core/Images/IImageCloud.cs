@@ -7,22 +7,8 @@ namespace NodeImager.Core.Images;
 /// parameter, and the golden images made from it. A seam separate from <see cref="IClusterCloud"/> so bake does not
 /// widen the cluster seam; implemented in NodeImager.Aws (AwsImageCloud), faked in unit tests.
 /// </summary>
-public interface IImageCloud
+public interface IImageCloud : ICloudAccount
 {
-    string Region { get; }
-
-    /// <summary>Who is calling: becomes the <c>nodeimager:creator</c> tag.</summary>
-    Task<string> GetCallerArnAsync(CancellationToken cancellationToken);
-
-    /// <summary>The given subnet's VPC, or the default VPC and one of its subnets.</summary>
-    Task<CloudNetwork> DiscoverNetworkAsync(string? subnetId, CancellationToken cancellationToken);
-
-    /// <summary>Canonical's newest image of an Ubuntu release (the same lookup <c>up</c> uses).</summary>
-    Task<CloudImage> FindStockImageAsync(string ubuntuRelease, CancellationToken cancellationToken);
-
-    /// <summary>Checks a given AMI exists.</summary>
-    Task<CloudImage> DescribeImageAsync(string imageId, CancellationToken cancellationToken);
-
     /// <summary>A security group with no ingress rule at all (the builder needs only outbound traffic).</summary>
     Task<string> CreateBuilderGroupAsync(string vpcId, string name, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken);
 
@@ -56,9 +42,6 @@ public interface IImageCloud
 
     Task TerminateInstanceAsync(string instanceId, CancellationToken cancellationToken);
 
-    /// <summary>Deletes a group; throws <see cref="CloudDependencyException"/> while the instance still holds it. Gone is fine.</summary>
-    Task DeleteSecurityGroupAsync(string groupId, CancellationToken cancellationToken);
-
     /// <summary>Removes the builder's role, its policy and instance profile. Gone is fine.</summary>
     Task DeleteBuilderIdentityAsync(string bake, CancellationToken cancellationToken);
 
@@ -69,7 +52,6 @@ public interface IImageCloud
     /// launch whose answer never arrived, e.g. on Ctrl-C, is cleaned up too).</summary>
     Task<BuilderResources> FindBuilderResourcesAsync(string bake, CancellationToken cancellationToken);
 
-    Task DeleteParametersAsync(IReadOnlyList<string> names, CancellationToken cancellationToken);
 }
 
 /// <summary>Everything the one RunInstances of a bake needs.</summary>

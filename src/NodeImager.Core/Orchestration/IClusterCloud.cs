@@ -7,25 +7,10 @@ namespace NodeImager.Core.Orchestration;
 /// AWS edge. Implemented in NodeImager.Aws; unit tests use a hand-written fake. Everything a cluster owns is found
 /// again through its <c>nodeimager:cluster</c> tag, never through local state.
 /// </summary>
-public interface IClusterCloud
+public interface IClusterCloud : ICloudAccount
 {
-    /// <summary>The region every call goes to.</summary>
-    string Region { get; }
-
-    /// <summary>Who is calling (STS GetCallerIdentity): becomes the <c>nodeimager:creator</c> tag.</summary>
-    Task<string> GetCallerArnAsync(CancellationToken cancellationToken);
-
-    /// <summary>The VPC and subnet nodes go into: the given subnet's VPC, or the default VPC.</summary>
-    Task<CloudNetwork> DiscoverNetworkAsync(string? subnetId, CancellationToken cancellationToken);
-
-    /// <summary>The AMI for a stock Ubuntu release (SSM public parameter, then DescribeImages by Canonical).</summary>
-    Task<CloudImage> FindStockImageAsync(string ubuntuRelease, CancellationToken cancellationToken);
-
     /// <summary>The newest available image tagged <c>nodeimager:recipe=RECIPE</c> for a Kubernetes minor; null if none.</summary>
     Task<CloudImage?> FindRecipeImageAsync(string recipe, string kubernetesMinor, CancellationToken cancellationToken);
-
-    /// <summary>Checks an explicitly given AMI exists.</summary>
-    Task<CloudImage> DescribeImageAsync(string imageId, CancellationToken cancellationToken);
 
     /// <summary>Instances of one cluster (or of every cluster when null) that are not terminated.</summary>
     Task<IReadOnlyList<CloudInstance>> FindInstancesAsync(string? cluster, CancellationToken cancellationToken);
@@ -58,12 +43,7 @@ public interface IClusterCloud
     /// <summary>Removes every ingress rule of a group (the cross-group references block deleting the other group).</summary>
     Task RevokeAllIngressAsync(string groupId, CancellationToken cancellationToken);
 
-    /// <summary>Deletes a group; throws <see cref="CloudDependencyException"/> while something still uses it.</summary>
-    Task DeleteSecurityGroupAsync(string groupId, CancellationToken cancellationToken);
-
     Task DeleteKeyPairAsync(string keyName, CancellationToken cancellationToken);
-
-    Task DeleteParametersAsync(IReadOnlyList<string> names, CancellationToken cancellationToken);
 
     Task DeleteNodeIdentityAsync(string cluster, CancellationToken cancellationToken);
 }
