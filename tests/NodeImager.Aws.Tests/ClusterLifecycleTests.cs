@@ -441,23 +441,5 @@ public sealed class ClusterLifecycleTests(Emulator emulator) : IAsyncLifetime, I
                 .Concat(p.GetProperty("IpRanges").EnumerateArray().Select(r => $"{prefix} {r.GetProperty("CidrIp").GetString()}"));
         }).Order(StringComparer.Ordinal)];
 
-    private async Task AssertNothingTaggedAsync(string cluster)
-    {
-        // The real aws CLI is slow to start: ask everything at once.
-        var tag = $"Name=tag:nodeimager:cluster,Values={cluster}";
-        var instances = emulator.AwsCliAsync("ec2", "describe-instances", "--filters", tag, "Name=instance-state-name,Values=pending,running,stopping,stopped,shutting-down");
-        var groups = emulator.AwsCliAsync("ec2", "describe-security-groups", "--filters", tag);
-        var keys = emulator.AwsCliAsync("ec2", "describe-key-pairs", "--filters", tag);
-        var parameters = emulator.AwsCliAsync("ssm", "get-parameters-by-path", "--path", $"/nodeimager/{cluster}", "--recursive");
-        var roles = emulator.AwsCliAsync("iam", "list-roles", "--path-prefix", $"/nodeimager/{cluster}/");
-        var profiles = emulator.AwsCliAsync("iam", "list-instance-profiles", "--path-prefix", $"/nodeimager/{cluster}/");
-        await Task.WhenAll(instances, groups, keys, parameters, roles, profiles);
-        Assert.Empty(CliRun.Instances(await instances));
-        Assert.Equal(0, (await groups).RootElement.GetProperty("SecurityGroups").GetArrayLength());
-        Assert.Equal(0, (await keys).RootElement.GetProperty("KeyPairs").GetArrayLength());
-        Assert.Equal(0, (await parameters).RootElement.GetProperty("Parameters").GetArrayLength());
-        Assert.Equal(0, (await roles).RootElement.GetProperty("Roles").GetArrayLength());
-        // moto ignores --path-prefix for instance profiles: match the names.
-        Assert.DoesNotContain((await profiles).RootElement.GetProperty("InstanceProfiles").EnumerateArray(), p => p.GetProperty("InstanceProfileName").GetString()!.StartsWith($"nodeimager-{cluster}-", StringComparison.Ordinal));
-    }
+    private async Task AssertNothingTaggedAsync(string cluster) => Assert.Empty(await emulator.ClusterLeftoversAsync(cluster));
 }

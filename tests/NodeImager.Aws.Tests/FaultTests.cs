@@ -103,17 +103,5 @@ public sealed class FaultTests(Emulator emulator) : IAsyncLifetime, IDisposable
         Assert.All(CliRun.Instances(all), i => Assert.NotNull(CliRun.Tag(i, "nodeimager:cluster")));
     }
 
-    private async Task AssertNothingLeftAsync(string cluster)
-    {
-        var tag = $"Name=tag:nodeimager:cluster,Values={cluster}";
-        var instances = emulator.AwsCliAsync("ec2", "describe-instances", "--filters", tag, "Name=instance-state-name,Values=pending,running,stopping,stopped,shutting-down");
-        var groups = emulator.AwsCliAsync("ec2", "describe-security-groups", "--filters", tag);
-        var keys = emulator.AwsCliAsync("ec2", "describe-key-pairs", "--filters", tag);
-        var roles = emulator.AwsCliAsync("iam", "list-roles", "--path-prefix", $"/nodeimager/{cluster}/");
-        await Task.WhenAll(instances, groups, keys, roles);
-        Assert.Empty(CliRun.Instances(await instances));
-        Assert.Equal(0, (await groups).RootElement.GetProperty("SecurityGroups").GetArrayLength());
-        Assert.Equal(0, (await keys).RootElement.GetProperty("KeyPairs").GetArrayLength());
-        Assert.Equal(0, (await roles).RootElement.GetProperty("Roles").GetArrayLength());
-    }
+    private async Task AssertNothingLeftAsync(string cluster) => Assert.Empty(await emulator.ClusterLeftoversAsync(cluster));
 }

@@ -99,6 +99,48 @@ public sealed class Emulator : IAsyncLifetime
         return JsonDocument.Parse(output.Length == 0 ? "{}" : output);
     }
 
+    /// <summary>
+    /// What the real aws CLI still finds of one cluster, one line each ("instance i-...", "IAM role ..."): instances
+    /// not terminated, security groups and key pairs by tag, SSM parameters under its path, IAM roles and instance
+    /// profiles under its IAM path. Empty once `down` did its job.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ClusterLeftoversAsync(string cluster)
+    {
+        // The real aws CLI is slow to start: ask everything at once.
+        var tag = $"Name=tag:nodeimager:cluster,Values={cluster}";
+        var instances = AwsCliAsync("ec2", "describe-instances", "--filters", tag, "Name=instance-state-name,Values=pending,running,stopping,stopped,shutting-down");
+        var groups = AwsCliAsync("ec2", "describe-security-groups", "--filters", tag);
+        var keys = AwsCliAsync("ec2", "describe-key-pairs", "--filters", tag);
+        var parameters = AwsCliAsync("ssm", "get-parameters-by-path", "--path", $"/nodeimager/{cluster}", "--recursive");
+        var roles = AwsCliAsync("iam", "list-roles", "--path-prefix", $"/nodeimager/{cluster}/");
+        var profiles = AwsCliAsync("iam", "list-instance-profiles", "--path-prefix", $"/nodeimager/{cluster}/");
+        await Task.WhenAll(instances, groups, keys, parameters, roles, profiles);
+
+        var left = new List<string>();
+        void Add(JsonDocument document, string list, string what, string id, Func<string, bool>? keep = null)
+        {
+            using (document)
+            {
+                left.AddRange(document.RootElement.GetProperty(list).EnumerateArray()
+                    .Select(e => e.GetProperty(id).GetString()!).Where(keep ?? (_ => true)).Select(name => $"{what} {name}"));
+            }
+        }
+
+        using (var described = await instances)
+        {
+            left.AddRange(described.RootElement.GetProperty("Reservations").EnumerateArray()
+                .SelectMany(r => r.GetProperty("Instances").EnumerateArray()).Select(i => "instance " + i.GetProperty("InstanceId").GetString()));
+        }
+
+        Add(await groups, "SecurityGroups", "security group", "GroupId");
+        Add(await keys, "KeyPairs", "key pair", "KeyName");
+        Add(await parameters, "Parameters", "SSM parameter", "Name");
+        Add(await roles, "Roles", "IAM role", "RoleName");
+        // moto ignores --path-prefix for instance profiles: match the names.
+        Add(await profiles, "InstanceProfiles", "instance profile", "InstanceProfileName", name => name.StartsWith($"nodeimager-{cluster}-", StringComparison.Ordinal));
+        return left;
+    }
+
     public Task<(int Code, string Output)> AwsCliRawAsync(params string[] args)
     {
         var env = new Dictionary<string, string>(AwsEnvironment());

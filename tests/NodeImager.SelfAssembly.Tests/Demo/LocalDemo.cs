@@ -31,16 +31,20 @@ public sealed record DemoOutcome(int UpExitCode, int StatusExitCode, int DownExi
 /// </summary>
 public sealed class LocalDemo(IAnsiConsole console, Emulator emulator, DemoOptions options)
 {
-    /// <summary>Seconds per stand-in operation at pace 1: the typical EC2 figures of the benchmark model
-    /// (Benchmark/AssemblyModel.TypicalSteps, tests/benchmarks/README.md). apt-get install runs three times.</summary>
+    /// <summary>Seconds per stand-in operation at pace 1, taken from the benchmark model's typical EC2 figures
+    /// (Benchmark/AssemblyModel.TypicalSteps, sources in tests/benchmarks/README.md) for a stock image. apt-get install
+    /// runs once per package set; the kubelet/kubeadm/kubectl set stands for each.</summary>
     public static readonly IReadOnlyDictionary<string, double> TypicalSeconds = new Dictionary<string, double>
     {
-        ["boot"] = 45,
-        ["apt-get-update"] = 15,
-        ["apt-get-install"] = 20,
-        ["kubeadm-init"] = 80,
-        ["kubeadm-join"] = 25,
+        ["boot"] = Typical("launch:"),
+        ["apt-get-update"] = Typical("apt: update"),
+        ["apt-get-install"] = Typical("apt: kubelet"),
+        ["kubeadm-init"] = Typical("master: kubeadm init"),
+        ["kubeadm-join"] = Typical("worker: kubeadm join"),
     };
+
+    private static double Typical(string step) =>
+        Benchmark.AssemblyModel.TypicalSteps.Single(s => s.Step.StartsWith(step, StringComparison.Ordinal)).Stock;
 
     public async Task<DemoOutcome> RunAsync(CancellationToken cancellationToken)
     {
@@ -121,7 +125,7 @@ public sealed class LocalDemo(IAnsiConsole console, Emulator emulator, DemoOptio
 
         Step($"nodeimager down {options.Name}");
         var downExit = await RunCliAsync(environment, directory, CancellationToken.None, "down", options.Name);
-        var leftovers = await LeftoversAsync();
+        var leftovers = await emulator.ClusterLeftoversAsync(options.Name);
         Step("What the real aws CLI still finds of the cluster in the emulator");
         if (leftovers.Count == 0)
         {
@@ -205,44 +209,6 @@ public sealed class LocalDemo(IAnsiConsole console, Emulator emulator, DemoOptio
         console.MarkupLine($"Kubeconfig [bold]{Markup.Escape(path)}[/], mode {Convert.ToString((int)mode, 8)}, {Markup.Escape(server)}");
         console.MarkupLine("[grey](the server is where the tool reached the master: its loopback sshd here. A simulated node runs no API server, so kubectl has nothing to talk to. `down` removes the cluster's folder with this file.)[/]");
         return (text, mode);
-    }
-
-    private async Task<IReadOnlyList<string>> LeftoversAsync()
-    {
-        var left = new List<string>();
-        var filter = $"Name=tag:{ClusterNaming.ClusterTag},Values={options.Name}";
-        using (var instances = await emulator.AwsCliAsync("ec2", "describe-instances", "--filters", filter, "Name=instance-state-name,Values=pending,running,stopping,stopped"))
-        {
-            left.AddRange(CliRun.Instances(instances).Select(i => "instance " + i.GetProperty("InstanceId").GetString()));
-        }
-
-        using (var groups = await emulator.AwsCliAsync("ec2", "describe-security-groups", "--filters", filter))
-        {
-            left.AddRange(groups.RootElement.GetProperty("SecurityGroups").EnumerateArray().Select(g => "security group " + g.GetProperty("GroupId").GetString()));
-        }
-
-        using (var keys = await emulator.AwsCliAsync("ec2", "describe-key-pairs", "--filters", filter))
-        {
-            left.AddRange(keys.RootElement.GetProperty("KeyPairs").EnumerateArray().Select(k => "key pair " + k.GetProperty("KeyName").GetString()));
-        }
-
-        var iamPath = $"/nodeimager/{options.Name}/";
-        using (var roles = await emulator.AwsCliAsync("iam", "list-roles", "--path-prefix", iamPath))
-        {
-            left.AddRange(roles.RootElement.GetProperty("Roles").EnumerateArray().Select(r => "IAM role " + r.GetProperty("RoleName").GetString()));
-        }
-
-        using (var profiles = await emulator.AwsCliAsync("iam", "list-instance-profiles", "--path-prefix", iamPath))
-        {
-            left.AddRange(profiles.RootElement.GetProperty("InstanceProfiles").EnumerateArray().Select(p => "instance profile " + p.GetProperty("InstanceProfileName").GetString()));
-        }
-
-        using (var parameters = await emulator.AwsCliAsync("ssm", "get-parameters-by-path", "--path", $"/nodeimager/{options.Name}", "--recursive"))
-        {
-            left.AddRange(parameters.RootElement.GetProperty("Parameters").EnumerateArray().Select(p => "SSM parameter " + p.GetProperty("Name").GetString()));
-        }
-
-        return left;
     }
 
     private TimeSpan Scaled(string step) => TimeSpan.FromSeconds(TypicalSeconds[step] * options.Pace);
