@@ -34,9 +34,8 @@ public sealed class ReapCommand(IAnsiConsole console, NodeImagerApp.HostEnvironm
             : TimeSpan.FromMinutes(double.Parse(BuilderGrace, CultureInfo.InvariantCulture));
     }
 
-    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
-    {
-        return await CloudSession.RunAsync(settings, settings.Region, host, console, async session =>
+    public override Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken) =>
+        CloudSession.RunAsync(settings, settings.Region, host, console, async session =>
         {
             var expired = await session.Teardown().FindExpiredAsync(cancellationToken);
             var exit = await ReapClustersAsync(session, expired, settings.DryRun, cancellationToken);
@@ -46,7 +45,6 @@ public sealed class ReapCommand(IAnsiConsole console, NodeImagerApp.HostEnvironm
             await ReapBuilderIdentitiesAsync(session, settings, removed, cancellationToken);
             return exit;
         });
-    }
 
     private async Task<int> ReapClustersAsync(CloudSession session, IReadOnlyList<ClusterSummary> expired, bool dryRun, CancellationToken cancellationToken)
     {

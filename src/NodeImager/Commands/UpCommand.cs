@@ -251,7 +251,7 @@ public sealed class UpCommand(IAnsiConsole console, NodeImagerApp.HostEnvironmen
 
                 last[node.InstanceId] = now;
                 var step = node.Step.Length > 0 && node.Step != node.Phase ? $" ({node.Step})" : string.Empty;
-                yield return $"  {(int)node.Elapsed.TotalMinutes}m{node.Elapsed.Seconds:00}s  {node.Role.Name()} {node.InstanceId}: {node.InstanceState}, {node.Phase}{step}";
+                yield return $"  {Elapsed(node)}  {node.Role.Name()} {node.InstanceId}: {node.InstanceState}, {node.Phase}{step}";
             }
         }
     }
@@ -268,7 +268,10 @@ public sealed class UpCommand(IAnsiConsole console, NodeImagerApp.HostEnvironmen
         table.Rows.Clear();
         foreach (var node in nodes)
         {
-            table.AddRow(node.Role.Name(), node.InstanceId, Markup.Escape(node.InstanceState), PhaseMarkup.Of(node.Phase), Markup.Escape(node.Step), $"{(int)node.Elapsed.TotalMinutes}m{node.Elapsed.Seconds:00}s");
+            table.AddRow(node.Role.Name(), node.InstanceId, Markup.Escape(node.InstanceState), PhaseMarkup.Of(node.Phase), Markup.Escape(node.Step), Elapsed(node));
         }
     }
+
+    /// <summary>How long a node has been at it, as <c>3m07s</c>.</summary>
+    private static string Elapsed(NodeProgress node) => $"{(int)node.Elapsed.TotalMinutes}m{node.Elapsed.Seconds:00}s";
 }
