@@ -17,7 +17,7 @@ public static class Program
         usage: benchmark                                        print the self-assembly timing model
                demo [--workers N] [--pace X] [--home DIR]       the local demo with simulated nodes (Linux, root)
                  --pace X   fraction of typical EC2 step times (default 0.1; 0 = instant, 1 = real time)
-                 --home DIR NODEIMAGER_HOME of the demo (default artifacts/demo; emptied first)
+                 --home DIR NODEIMAGER_HOME of the demo (default artifacts/demo; emptied first if the demo made it)
         """;
 
     public static async Task<int> Main(string[] args)
@@ -66,12 +66,21 @@ public static class Program
             return 2;
         }
 
-        if (Directory.Exists(home))
+        // Emptied first, but only a folder the demo made (or an empty one): --home pointed at anything else is refused.
+        var marker = Path.Combine(home, ".nodeimager-demo");
+        if (Directory.Exists(home) && Directory.EnumerateFileSystemEntries(home).Any())
         {
+            if (!File.Exists(marker))
+            {
+                Console.Error.WriteLine($"demo: --home {home} is not empty and was not made by the demo; it is left untouched.\nPass an empty or new folder.");
+                return 2;
+            }
+
             Directory.Delete(home, recursive: true);
         }
 
         Directory.CreateDirectory(home);
+        File.WriteAllText(marker, "NODEIMAGER_HOME of the local demo; emptied by the next run.\n");
         using var cancel = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
         {
