@@ -1,6 +1,6 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
+using NodeImager.Aws.Tests.Support;
 
 namespace NodeImager.Aws.Tests;
 
@@ -16,7 +16,7 @@ public sealed class OperatorAddressTests : IDisposable
 
     public OperatorAddressTests()
     {
-        url = $"http://127.0.0.1:{FreePort()}/";
+        url = $"http://127.0.0.1:{Emulator.FreePort()}/";
         listener.Prefixes.Add(url);
         listener.Start();
         _ = Task.Run(async () =>
@@ -62,15 +62,8 @@ public sealed class OperatorAddressTests : IDisposable
     [Fact]
     public async Task An_unreachable_echo_service_means_no_address_rather_than_an_error()
     {
-        var closed = $"http://127.0.0.1:{FreePort()}/";
+        var closed = $"http://127.0.0.1:{Emulator.FreePort()}/";
 
         Assert.Null(await new OperatorAddress(closed).FindAsync(CancellationToken.None));
-    }
-
-    private static int FreePort()
-    {
-        using var socket = new TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        return ((IPEndPoint)socket.LocalEndpoint).Port;
     }
 }

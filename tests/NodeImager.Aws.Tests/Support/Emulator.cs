@@ -180,7 +180,8 @@ public sealed class Emulator : IAsyncLifetime
         return (process.ExitCode, process.ExitCode == 0 ? output : output + error);
     }
 
-    private static int FreePort()
+    /// <summary>A port nothing listens on right now, on 127.0.0.1 (for the emulator and the tests' other local servers).</summary>
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using System.Security;
 using System.Text;
 
@@ -52,7 +51,7 @@ public sealed class FaultProxy : IAsyncDisposable
         {
             try
             {
-                return new FaultProxy(upstream, FreePort());
+                return new FaultProxy(upstream, Emulator.FreePort());
             }
             catch (HttpListenerException) when (attempt < 5)
             {
@@ -257,13 +256,6 @@ public sealed class FaultProxy : IAsyncDisposable
 
         var form = System.Web.HttpUtility.ParseQueryString(request.HttpMethod == "GET" ? request.Url?.Query ?? string.Empty : Encoding.UTF8.GetString(body));
         return (service, form["Action"] ?? "unknown");
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     private sealed record FaultRule(int Remaining, HttpStatusCode Status, string Code, string Message);
